@@ -1,0 +1,68 @@
+"""Alembic, run from code: every process upgrades to head when it starts.
+
+Web and worker processes start together, so the upgrade holds a lock: a
+PostgreSQL advisory lock, or a file lock beside the SQLite file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import zlib
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData, text
+
+
+def alembic_config(script_location: Path, engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, script_location: Path) -> None:
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(script_location, engine), "head")
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        key = zlib.crc32(str(engine.url.database).encode()) & 0x7FFFFFFF
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+    elif engine.url.database and engine.url.database != ":memory:":
+        lock_path = Path(engine.url.database).with_suffix(".migrate.lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    else:
+        yield
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """The body of each service's ``migrations/env.py``."""
+    engine: Engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=engine.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

@@ -1,0 +1,119 @@
+"""One description per service, from which its web app, worker and commands
+are made, so that the three services start, migrate and seed the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask_smorest import Api
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
+
+from .consumer import EventConsumer, Handler
+from .migrations import upgrade
+from .outbox import MessagingTables
+from .relay import OutboxRelay
+from .settings import ConfigurationError, Settings
+from .web import Database, create_service_app
+from .worker import TimedJob, run_job, run_worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    import_name: str
+    metadata: MetaData
+    messaging: MessagingTables
+    migrations: Path
+    install: Callable[[Flask, Api, Settings], None]
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    jobs: Callable[[Settings, Database], list[TimedJob]] = lambda settings, database: []
+    # Loads demo data into an empty database; says whether it did.
+    seed: Callable[[Session, Settings], bool] | None = None
+
+    def settings(self, overrides: Mapping[str, object] | None = None) -> Settings:
+        return Settings.from_env(self.name, overrides)
+
+    def database(self, settings: Settings) -> Database:
+        database = Database.connect_lazily(settings.database_url, self.messaging)
+        if settings.get("MIGRATE_ON_START", "1") == "1":
+            upgrade(database.engine, self.migrations)
+        return database
+
+    def create_app(self, overrides: Mapping[str, object] | None = None) -> Flask:
+        settings = self.settings(overrides)
+        app, api = create_service_app(self.import_name, settings, self.messaging)
+        if settings.get("MIGRATE_ON_START", "1") == "1":
+            upgrade(app.extensions["database"].engine, self.migrations)
+        self.install(app, api, settings)
+        return app
+
+    def consumer(self, settings: Settings, database: Database, **kwargs) -> EventConsumer:
+        return EventConsumer(
+            self.name,
+            database.engine,
+            self.messaging.processed_events,
+            self.handlers,
+            settings.amqp_url,
+            **kwargs,
+        )
+
+    def relay(self, settings: Settings, database: Database, **kwargs) -> OutboxRelay:
+        return OutboxRelay(database.engine, self.messaging.outbox, settings.amqp_url, **kwargs)
+
+    def run_worker(self, settings: Settings) -> None:
+        database = self.database(settings)
+        loops = [self.consumer(settings, database).run, self.relay(settings, database).run]
+        for job in self.jobs(settings, database):
+            loops.append(lambda stop, job=job: run_job(job, stop))
+        run_worker(self.name, loops)
+
+    def seed_if_empty(self, settings: Settings) -> bool:
+        if self.seed is None:
+            return False
+        if settings.production:
+            raise ConfigurationError("demo data never loads in production (APP_ENV=production)")
+        database = self.database(settings)
+        with database.sessions.begin() as session:
+            return self.seed(session, settings)
+
+    def cli(self) -> click.Group:
+        service = self
+
+        @click.group(help=f"The {self.name} service.")
+        def group():
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            )
+
+        @group.command(help="Apply database migrations.")
+        def migrate():
+            service.database(service.settings())
+            click.echo(f"{service.name}: database at head")
+
+        @group.command(help="Load demo data into an empty database.")
+        def seed():
+            loaded = service.seed_if_empty(service.settings())
+            click.echo(f"{service.name}: demo data {'loaded' if loaded else 'already present'}")
+
+        @group.command(help="Consume events, relay the outbox and run timed jobs.")
+        def worker():
+            service.run_worker(service.settings())
+
+        return group
+
+    def main(self) -> None:
+        try:
+            self.cli()(prog_name=f"python -m {self.import_name}")
+        except ConfigurationError as exc:
+            click.echo(f"{self.name}: refusing to start: {exc}", err=True)
+            sys.exit(2)

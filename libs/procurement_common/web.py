@@ -1,0 +1,243 @@
+"""What makes a Flask app one of our services: config, database session,
+JSON errors, health and readiness, metrics, OpenAPI, CSRF, security headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+import pika
+from flask import Flask, Response, current_app, g, render_template, request
+from flask_smorest import Api, Blueprint
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from marshmallow import ValidationError
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
+
+from .db import make_engine, make_sessionmaker
+from .outbox import MessagingTables
+from .settings import Settings
+from .topology import connection_parameters
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker
+    messaging: MessagingTables
+
+    @classmethod
+    def connect_lazily(cls, url: str, messaging: MessagingTables) -> Database:
+        engine = make_engine(url)
+        return cls(engine, make_sessionmaker(engine), messaging)
+
+
+def db() -> Database:
+    return current_app.extensions["database"]
+
+
+def db_session() -> Session:
+    """The request's session: the unit of work, committed by the view."""
+    if "db_session" not in g:
+        g.db_session = db().sessions()
+    return g.db_session
+
+
+def create_service_app(import_name: str, settings: Settings, messaging: MessagingTables):
+    """Build the Flask app and its flask-smorest ``Api``; the caller adds blueprints."""
+    app = Flask(import_name)
+    app.config.update(
+        SETTINGS=settings,
+        AUTH_SECRET=settings.auth_secret,
+        SECRET_KEY=hashlib.sha256(
+            f"{settings.service}:{settings.auth_secret}".encode()
+        ).hexdigest(),
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        SESSION_COOKIE_NAME=f"{settings.service}_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        WTF_CSRF_TIME_LIMIT=None,
+        API_TITLE=f"Office procurement: {settings.service}",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        },
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["database"] = Database.connect_lazily(settings.database_url, messaging)
+    api = Api(app)
+    csrf = CSRFProtect(app)
+    app.extensions["api_blueprints"] = []
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    _install_errors(app, api)
+    _install_security_headers(app)
+    _install_health(app, settings)
+    _install_metrics(app)
+
+    def register_api(blueprint: Blueprint) -> None:
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
+
+    app.extensions["register_api"] = register_api
+    return app, api
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith(API_PREFIX) or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _install_errors(app: Flask, api: Api) -> None:
+    def handle_http(error: HTTPException):
+        if _wants_json():
+            payload, status, headers = api.handle_http_exception(error)
+            payload.setdefault("message", error.description)
+            if status == 422 and payload.get("errors"):
+                fields = _field_names(payload["errors"])
+                payload["message"] = "Some fields are invalid: " + ", ".join(fields) + "."
+            return payload, status, headers
+        message = getattr(error, "data", {}).get("message") or error.description
+        return render_template(
+            "error.html", status=error.code, title=error.name, message=message
+        ), (error.code or 500)
+
+    def handle_csrf(error: CSRFError):
+        error.description = f"The form had expired or was not ours ({error.description}). Reload the page and try again."
+        return handle_http(error)
+
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return handle_http(
+            InternalServerError("Something went wrong on our side; nothing was saved.")
+        )
+
+    def handle_invalid(error: ValidationError):
+        exc = UnprocessableEntity()
+        exc.data = {"messages": {"json": error.normalized_messages()}}
+        return handle_http(exc)
+
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(ValidationError, handle_invalid)
+    app.register_error_handler(Exception, handle_unexpected)
+
+    def map_error(exception_class: type[Exception], status: int) -> None:
+        """Answer a domain exception with ``status`` and its text as the message."""
+
+        def handle(error: Exception):
+            exc = HTTPException(description=str(error))
+            exc.code = status
+            exc.data = {"message": str(error)}
+            return handle_http(exc)
+
+        app.register_error_handler(exception_class, handle)
+
+    app.extensions["map_error"] = map_error
+
+
+def _field_names(errors, prefix: str = "") -> list[str]:
+    names: list[str] = []
+    for key, value in errors.items():
+        if key in ("json", "form", "query", "headers") and not prefix:
+            names.extend(_field_names(value, ""))
+        elif isinstance(value, dict):
+            names.extend(_field_names(value, f"{prefix}{key}.") or [f"{prefix}{key}"])
+        else:
+            names.append(f"{prefix}{key}")
+    return names
+
+
+def _install_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+
+def _install_health(app: Flask, settings: Settings) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "service": settings.service}
+
+    @app.get("/readyz")
+    def readyz():
+        down = {}
+        try:
+            with db().engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not ready", whatever its kind
+            down["database"] = exc.__class__.__name__
+        try:
+            params = connection_parameters(settings.amqp_url, socket_timeout=2)
+            pika.BlockingConnection(params).close()
+        except Exception as exc:
+            down["rabbitmq"] = exc.__class__.__name__ or "unreachable"
+        if down:
+            names = " and ".join(sorted(down))
+            return {"status": "unavailable", "message": f"{names} not reachable", "down": down}, 503
+        return {"status": "ready", "service": settings.service}
+
+
+def _install_metrics(app: Flask) -> None:
+    registry = CollectorRegistry()
+    requests_total = Counter(
+        "http_requests_total", "HTTP requests", ["method", "endpoint", "status"], registry=registry
+    )
+    latency = Histogram(
+        "http_request_duration_seconds", "HTTP request latency", ["endpoint"], registry=registry
+    )
+    app.extensions["metrics_registry"] = registry
+
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response):
+        endpoint = request.endpoint or "unknown"
+        requests_total.labels(request.method, endpoint, response.status_code).inc()
+        if "request_started" in g:
+            latency.labels(endpoint).observe(time.perf_counter() - g.request_started)
+        return response
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,156 @@
+"""What the requests service stores: people, departments, the catalog copy,
+supply requests with their lines and history, and idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from procurement_common.db import UTCDateTime, new_id, new_metadata, utcnow
+from procurement_common.outbox import MessagingTables
+
+from .domain import Line, Status
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+    type_annotation_map = {datetime: UTCDateTime, Decimal: Numeric(12, 2)}
+
+
+messaging = MessagingTables.define(Base.metadata)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    head: Mapped[str | None] = mapped_column(String(64))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    roles_text: Mapped[str] = mapped_column("roles", String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+    department: Mapped[Department] = relationship()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(filter(None, self.roles_text.split(",")))
+
+
+class CatalogItem(Base):
+    """Our copy of inventory's items, kept by ``item.changed`` events."""
+
+    __tablename__ = "catalog_items"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(64))
+    unit_cost: Mapped[Decimal]
+    available: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    # The time of the event this row reflects: an older event never overwrites it.
+    changed_at: Mapped[datetime]
+
+
+class SupplyRequest(Base):
+    __tablename__ = "supply_requests"
+    __table_args__ = (Index("ix_supply_requests_requester", "requester", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    requester: Mapped[str] = mapped_column(String(64))
+    requester_name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(16), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    leader_assigned: Mapped[bool] = mapped_column(default=False)
+    assigned_by: Mapped[str | None] = mapped_column(String(64))
+    needed_by: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), default=Status.SUBMITTED, index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    total: Mapped[Decimal]
+    pending_approver: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[RequestLine]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestLine.position"
+    )
+    history: Mapped[list[HistoryEntry]] = relationship(
+        back_populates="request", order_by="HistoryEntry.id"
+    )
+
+    def domain_lines(self) -> list[Line]:
+        return [
+            Line(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost,
+                approved_quantity=line.approved_quantity,
+                reserved_quantity=line.reserved_quantity,
+                issued_quantity=line.issued_quantity,
+            )
+            for line in self.lines
+        ]
+
+
+class RequestLine(Base):
+    __tablename__ = "request_lines"
+    __table_args__ = (UniqueConstraint("request_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("supply_requests.id"))
+    position: Mapped[int]
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32))
+    unit_cost: Mapped[Decimal]
+    quantity: Mapped[int]
+    approved_quantity: Mapped[int | None]
+    reserved_quantity: Mapped[int] = mapped_column(default=0)
+    issued_quantity: Mapped[int] = mapped_column(default=0)
+
+    request: Mapped[SupplyRequest] = relationship(back_populates="lines")
+
+
+class HistoryEntry(Base):
+    """The audit history of a request: appended, never changed."""
+
+    __tablename__ = "request_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("supply_requests.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+    acting_for: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    round: Mapped[int] = mapped_column(default=1)
+    event_id: Mapped[str | None] = mapped_column(String(36))
+
+    request: Mapped[SupplyRequest] = relationship(back_populates="history")
+
+
+class IdempotencyKey(Base):
+    """The first answer to a POST with an ``Idempotency-Key``, for its retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

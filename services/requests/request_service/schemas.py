@@ -1,0 +1,142 @@
+"""Marshmallow schemas: each validates a form and its JSON twin alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from procurement_common.pagination import PageQuery
+
+from .domain import Status
+
+MAX_LINES = 50
+
+
+class Text(fields.String):
+    """A string with surrounding white space removed before it is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class LineInSchema(Schema):
+    sku = Text(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(min=1, max=10000, error="Quantity must be from 1 to 10000."),
+    )
+
+
+class RequestInSchema(Schema):
+    lines = fields.List(
+        fields.Nested(LineInSchema),
+        required=True,
+        validate=validate.Length(
+            min=1, max=MAX_LINES, error=f"Ask for 1 to {MAX_LINES} items in one request."
+        ),
+    )
+    purpose = Text(
+        required=True,
+        validate=validate.Length(min=1, max=1000, error="Say what it is for (up to 1000 characters)."),
+    )
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
+    leader_assigned = fields.Boolean(load_default=False)
+    assigned_by = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    needed_by = fields.Date(load_default=None, allow_none=True)
+
+    @validates("needed_by")
+    def _not_in_past(self, value, **_kwargs):
+        if value is not None and value < datetime.now(UTC).date():
+            raise ValidationError("The needed-by date cannot be in the past.")
+
+    @validates_schema
+    def _each_item_once(self, data, **_kwargs):
+        skus = [line["sku"] for line in data.get("lines", [])]
+        if len(skus) != len(set(skus)):
+            raise ValidationError("List each item once.", field_name="lines")
+
+
+class RequestQuerySchema(PageQuery):
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    department = fields.String(validate=validate.Length(min=1, max=16))
+
+
+class LineOutSchema(Schema):
+    sku = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    unit_cost = fields.Decimal(as_string=True, places=2)
+    quantity = fields.Integer()
+    approved_quantity = fields.Integer(allow_none=True)
+    reserved_quantity = fields.Integer()
+    issued_quantity = fields.Integer()
+
+
+class HistoryOutSchema(Schema):
+    status = fields.String()
+    at = fields.DateTime()
+    by = fields.String()
+    acting_for = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    round = fields.Integer()
+
+
+class RequestOutSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    requester = fields.String()
+    requester_name = fields.String()
+    department = fields.String()
+    purpose = fields.String()
+    urgency = fields.String()
+    leader_assigned = fields.Boolean()
+    assigned_by = fields.String(allow_none=True)
+    needed_by = fields.Date(allow_none=True)
+    round = fields.Integer()
+    total = fields.Decimal(as_string=True, places=2)
+    pending_approver = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    lines = fields.List(fields.Nested(LineOutSchema))
+    history = fields.List(fields.Nested(HistoryOutSchema))
+    actions = fields.Method("_actions")
+
+    def _actions(self, obj) -> list[str]:
+        from .domain import allowed_actions
+
+        return allowed_actions(Status(obj.status))
+
+
+class RequestSummarySchema(RequestOutSchema):
+    class Meta:
+        exclude = ("history",)
+
+
+class TokenInSchema(Schema):
+    username = Text(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenOutSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class CatalogItemSchema(Schema):
+    sku = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    category = fields.String(allow_none=True)
+    unit_cost = fields.Decimal(as_string=True, places=2)
+    available = fields.Integer()
+
+
+class UserOutSchema(Schema):
+    id = fields.String()
+    username = fields.String()
+    name = fields.String()
+    department = fields.String(attribute="department_code")
+    roles = fields.Function(lambda user: sorted(user.roles))
