@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import jwt
-from flask import current_app, g, redirect, request, url_for
+from flask import current_app, g, redirect, request
 from flask_smorest import abort
 
 from .db import utcnow
@@ -129,7 +130,9 @@ def page_auth(*roles: str):
         def wrapper(*args, **kwargs):
             principal = _cookie_principal()
             if principal is None:
-                return redirect(url_for("login", next=request.full_path.rstrip("?")), code=303)
+                return redirect(
+                    f"/login?{urlencode({'next': request.full_path.rstrip('?')})}", code=303
+                )
             if roles and not principal.has_any(*roles):
                 abort(403, message=f"This page needs one of the roles: {', '.join(roles)}.")
             g.principal = principal

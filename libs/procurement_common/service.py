@@ -39,6 +39,8 @@ class Service:
     jobs: Callable[[Settings, Database], list[TimedJob]] = lambda settings, database: []
     # Loads demo data into an empty database; says whether it did.
     seed: Callable[[Session, Settings], bool] | None = None
+    # More ``python -m <service>`` commands, made with the service's settings and database.
+    commands: tuple[click.Command, ...] = ()
 
     def settings(self, overrides: Mapping[str, object] | None = None) -> Settings:
         return Settings.from_env(self.name, overrides)
@@ -109,6 +111,8 @@ class Service:
         def worker():
             service.run_worker(service.settings())
 
+        for command in self.commands:
+            group.add_command(command)
         return group
 
     def main(self) -> None:

@@ -29,6 +29,7 @@ from .db import make_engine, make_sessionmaker
 from .outbox import MessagingTables
 from .settings import Settings
 from .topology import connection_parameters
+from .ui import ui
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def create_service_app(import_name: str, settings: Settings, messaging: Messagin
     app.extensions["database"] = Database.connect_lazily(settings.database_url, messaging)
     api = Api(app)
     csrf = CSRFProtect(app)
+    app.register_blueprint(ui)
     app.extensions["api_blueprints"] = []
 
     @app.teardown_appcontext
@@ -124,8 +126,14 @@ def _install_errors(app: Flask, api: Api) -> None:
         if _wants_json():
             payload, status, headers = api.handle_http_exception(error)
             payload.setdefault("message", error.description)
-            if status == 422 and payload.get("errors"):
-                fields = _field_names(payload["errors"])
+            errors = payload.get("errors") or {}
+            if status == 400 and "json" in errors:
+                payload["message"] = "The body is not valid JSON."
+            elif status == 413:
+                limit = current_app.config["MAX_CONTENT_LENGTH"]
+                payload["message"] = f"The body is larger than the limit of {limit} bytes."
+            elif status == 422 and errors:
+                fields = _field_names(errors)
                 payload["message"] = "Some fields are invalid: " + ", ".join(fields) + "."
             return payload, status, headers
         message = getattr(error, "data", {}).get("message") or error.description
@@ -175,7 +183,9 @@ def _field_names(errors, prefix: str = "") -> list[str]:
         elif isinstance(value, dict):
             names.extend(_field_names(value, f"{prefix}{key}.") or [f"{prefix}{key}"])
         else:
-            names.append(f"{prefix}{key}")
+            names.append(
+                "the body (a JSON object is expected)" if key == "_schema" else f"{prefix}{key}"
+            )
     return names
 
 

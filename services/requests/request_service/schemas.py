@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
-
 from procurement_common.pagination import PageQuery
 
 from .domain import Status
@@ -39,7 +38,9 @@ class RequestInSchema(Schema):
     )
     purpose = Text(
         required=True,
-        validate=validate.Length(min=1, max=1000, error="Say what it is for (up to 1000 characters)."),
+        validate=validate.Length(
+            min=1, max=1000, error="Say what it is for (up to 1000 characters)."
+        ),
     )
     urgency = fields.String(load_default="normal", validate=validate.OneOf(["normal", "urgent"]))
     leader_assigned = fields.Boolean(load_default=False)

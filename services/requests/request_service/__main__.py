@@ -1,0 +1,3 @@
+from request_service import service
+
+service.main()

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from flask import request as http_request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+from procurement_common.auth import CLERK, DIRECTOR, LEADER, api_auth, current_user
+from procurement_common.pagination import page_schema, paginate
+from procurement_common.web import db_session
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import actions
+from ..models import IdempotencyKey, SupplyRequest
+from ..schemas import RequestInSchema, RequestOutSchema, RequestQuerySchema, RequestSummarySchema
+
+blp = Blueprint("supply_requests", __name__, url_prefix="/requests", description="Supply requests")
+
+
+class NoteSchema(Schema):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+def _idempotency_key() -> str | None:
+    key = http_request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        abort(400, message="Idempotency-Key must be 1 to 200 characters.")
+    return key
+
+
+def _earlier_result(session, key: str) -> SupplyRequest | None:
+    found = session.get(IdempotencyKey, (current_user().username, key))
+    return session.get(SupplyRequest, found.request_id) if found else None
+
+
+@blp.route("")
+class SupplyRequests(MethodView):
+    @api_auth()
+    @blp.arguments(RequestQuerySchema, location="query")
+    @blp.response(200, page_schema(RequestSummarySchema))
+    def get(self, query):
+        """The caller's requests, newest first.
+
+        Leaders may pass ``department`` for their own department's requests,
+        and clerks and the director for any department's.
+        """
+        user = current_user()
+        listing = select(SupplyRequest).order_by(SupplyRequest.created_at.desc())
+        department = query.get("department")
+        if department is None:
+            listing = listing.where(SupplyRequest.requester == user.username)
+        elif user.has_any(CLERK, DIRECTOR) or (
+            user.has_any(LEADER) and department == user.department
+        ):
+            listing = listing.where(SupplyRequest.department == department)
+        else:
+            abort(403, message="You may only list your own department's requests.")
+        if query.get("status"):
+            listing = listing.where(SupplyRequest.status == query["status"])
+        return paginate(db_session(), listing, query["page"], query["per_page"])
+
+    @api_auth()
+    @blp.arguments(RequestInSchema)
+    @blp.response(201, RequestOutSchema)
+    def post(self, data):
+        """Ask for supplies. With an ``Idempotency-Key`` header, a retry returns the first result."""
+        session = db_session()
+        key = _idempotency_key()
+        if key and (earlier := _earlier_result(session, key)):
+            return earlier
+        created = actions.submit_request(session, current_user(), data)
+        if key:
+            session.add(
+                IdempotencyKey(username=current_user().username, key=key, request_id=created.id)
+            )
+        try:
+            session.commit()
+        except IntegrityError:
+            # A racing retry with the same key committed first: answer with its result.
+            session.rollback()
+            earlier = _earlier_result(session, key) if key else None
+            if earlier is None:
+                raise
+            return earlier
+        return created
+
+
+@blp.route("/<request_id>")
+class OneRequest(MethodView):
+    @api_auth()
+    @blp.response(200, RequestOutSchema)
+    def get(self, request_id):
+        """One request with its lines and full history."""
+        return actions.get_visible(db_session(), current_user(), request_id)
+
+    @api_auth()
+    @blp.arguments(RequestInSchema)
+    @blp.response(200, RequestOutSchema)
+    def put(self, data, request_id):
+        """Edit a returned request and resubmit it for a fresh round of approval."""
+        session = db_session()
+        changed = actions.resubmit_request(session, current_user(), request_id, data)
+        session.commit()
+        return changed
+
+
+@blp.route("/<request_id>/cancel")
+class Cancel(MethodView):
+    @api_auth()
+    @blp.arguments(NoteSchema, required=False)
+    @blp.response(200, RequestOutSchema)
+    def post(self, body, request_id):
+        """Withdraw a request that is not yet approved."""
+        session = db_session()
+        cancelled = actions.cancel_request(session, current_user(), request_id, body.get("note"))
+        session.commit()
+        return cancelled
+
+
+@blp.route("/<request_id>/receive")
+class Receive(MethodView):
+    @api_auth()
+    @blp.arguments(NoteSchema, required=False)
+    @blp.response(200, RequestOutSchema)
+    def post(self, body, request_id):
+        """Confirm that what was handed out has arrived."""
+        session = db_session()
+        received = actions.confirm_receipt(session, current_user(), request_id, body.get("note"))
+        session.commit()
+        return received

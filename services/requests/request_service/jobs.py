@@ -1,0 +1,74 @@
+"""Timed jobs of the requests worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from datetime import UTC, datetime
+from functools import partial
+
+from procurement_common.auth import Principal, issue_token
+from procurement_common.events import ItemChanged
+from procurement_common.settings import Settings
+from procurement_common.web import Database
+from procurement_common.worker import TimedJob
+from sqlalchemy import func, select
+
+from .handlers import upsert_catalog_item
+from .models import CatalogItem
+
+log = logging.getLogger(__name__)
+
+# Older than any event, so the first item.changed for an item replaces this copy.
+FILLED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+SERVICE_PRINCIPAL = Principal(
+    id="requests-service",
+    username="requests-service",
+    name="Requests service",
+    department="GO",
+    roles=frozenset({"service"}),
+)
+
+
+def fill_catalog_if_empty(settings: Settings, database: Database) -> int:
+    """Copy the catalog from inventory when ours is empty (a fresh database)."""
+    with database.sessions() as session:
+        if session.scalar(select(func.count()).select_from(CatalogItem)):
+            return 0
+    items = list(_fetch_items(settings))
+    with database.sessions.begin() as session:
+        for data in items:
+            item = session.get(CatalogItem, data["sku"])
+            if item is None:
+                item = CatalogItem(sku=data["sku"])
+                session.add(item)
+                upsert_catalog_item(item, data, FILLED_AT)
+    log.info("catalog filled from inventory: %d items", len(items))
+    return len(items)
+
+
+def _fetch_items(settings: Settings):
+    token = issue_token(settings.auth_secret, SERVICE_PRINCIPAL, 300)
+    schema = ItemChanged()
+    page = 1
+    while True:
+        url = f"{settings.service_urls['inventory']}/api/v1/items?per_page=100&page={page}"
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = json.load(response)
+        for raw in body["items"]:
+            yield schema.load({**raw, "active": raw.get("active", True)})
+        if page * body["per_page"] >= body["total"]:
+            return
+        page += 1
+
+
+def timed_jobs(settings: Settings, database: Database) -> list[TimedJob]:
+    return [
+        TimedJob(
+            "catalog-fill",
+            settings.get_float("CATALOG_FILL_INTERVAL_SECONDS", 5.0),
+            partial(fill_catalog_if_empty, settings, database),
+        )
+    ]
