@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 
 import psycopg
@@ -14,7 +15,9 @@ import pytest
 from procurement_common.auth import Principal, issue_token
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
-PG_ADMIN_DSN = os.environ.get("PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
 AMQP_HOST = os.environ.get("AMQP_HOST", "127.0.0.1:5672")
 
 DEMO_PEOPLE = {
@@ -129,7 +132,9 @@ class VirtualHosts:
 
     def delete_all(self):
         for name in self.created:
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True, timeout=60)
+            subprocess.run(
+                ["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True, timeout=60
+            )
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +147,20 @@ def virtual_hosts():
 @pytest.fixture
 def amqp_url(virtual_hosts) -> str:
     return virtual_hosts.create()
+
+
+def poll(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
+    """Wait until ``predicate()`` is truthy and return it; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait_until():
+    return poll

@@ -1,11 +1,16 @@
 """The look shared by the three services' pages: base layout, error page, stylesheet.
 
 Registered as the ``ui`` blueprint; service templates ``{% extends "base.html" %}``.
+Dates are shown in the office's time zone (``OFFICE_TIMEZONE``) and in the
+reader's language as the browser announces it, inside ``<time datetime>``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g, request
 from flask_wtf.csrf import generate_csrf
 
 from ..auth import optional_page_user
@@ -29,3 +34,30 @@ def _page_context():
         "service_urls": settings.service_urls,
         "csrf_token": generate_csrf,
     }
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _chinese_reader() -> bool:
+    return (request.accept_languages.best or "").lower().startswith("zh")
+
+
+def _date_text(day: date) -> str:
+    if _chinese_reader():
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+@ui.app_template_filter("local_date")
+def local_date(day: date | None) -> str:
+    return _date_text(day) if day else ""
+
+
+@ui.app_template_filter("local_datetime")
+def local_datetime(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    settings = current_app.config["SETTINGS"]
+    local = moment.astimezone(ZoneInfo(settings.get("OFFICE_TIMEZONE", "Asia/Shanghai")))
+    return f"{_date_text(local.date())} {local:%H:%M}"

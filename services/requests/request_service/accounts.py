@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from procurement_common.auth import Principal
-from procurement_common.db import utcnow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
+
+from procurement_common.auth import Principal
+from procurement_common.db import utcnow
 
 from .models import User
 

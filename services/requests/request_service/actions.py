@@ -7,12 +7,13 @@ records the events it causes in the outbox of that same session.
 from __future__ import annotations
 
 from marshmallow import ValidationError
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
 from procurement_common.db import utcnow
 from procurement_common.events import Event
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .domain import Status, can_cancel, can_edit, can_receive, require, total_cost
 from .models import (
@@ -54,6 +55,40 @@ def get_own(session: Session, principal: Principal, request_id: str) -> SupplyRe
     if request.requester != principal.username:
         raise Forbidden("Only the person who asked can do this.")
     return request
+
+
+def listing(
+    principal: Principal, department: str | None = None, status: str | None = None
+) -> Select:
+    """The caller's own requests, newest first; or, given ``department``, that
+    department's: leaders may list their own department, clerks and the
+    director any department."""
+    query = select(SupplyRequest).order_by(SupplyRequest.created_at.desc())
+    if department is None:
+        query = query.where(SupplyRequest.requester == principal.username)
+    elif principal.has_any(CLERK, DIRECTOR) or (
+        principal.has_any(LEADER) and department == principal.department
+    ):
+        query = query.where(SupplyRequest.department == department)
+    else:
+        raise Forbidden("You may only list your own department's requests.")
+    if status:
+        query = query.where(SupplyRequest.status == status)
+    return query
+
+
+def may_list_departments(principal: Principal) -> bool:
+    return principal.has_any(LEADER, CLERK, DIRECTOR)
+
+
+def leaders(session: Session) -> list[User]:
+    """The people a request can say it was assigned by."""
+    people = session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    return [person for person in people if person.roles.intersection({LEADER, DIRECTOR})]
+
+
+def departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.name)))
 
 
 def submit_request(session: Session, principal: Principal, data: dict) -> SupplyRequest:

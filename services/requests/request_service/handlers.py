@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from procurement_common import events as ev
 from procurement_common.events import Event
-from sqlalchemy.orm import Session
 
 from .domain import Status, advance, decided, fulfilment
 from .models import CatalogItem, HistoryEntry, SupplyRequest

@@ -8,12 +8,13 @@ import urllib.request
 from datetime import UTC, datetime
 from functools import partial
 
+from sqlalchemy import func, select
+
 from procurement_common.auth import Principal, issue_token
 from procurement_common.events import ItemChanged
 from procurement_common.settings import Settings
 from procurement_common.web import Database
 from procurement_common.worker import TimedJob
-from sqlalchemy import func, select
 
 from .handlers import upsert_catalog_item
 from .models import CatalogItem

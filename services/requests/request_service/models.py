@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from procurement_common.db import UTCDateTime, new_id, new_metadata, utcnow
-from procurement_common.outbox import MessagingTables
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from procurement_common.db import UTCDateTime, new_id, new_metadata, utcnow
+from procurement_common.outbox import MessagingTables
 
 from .domain import Line, Status
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
 from procurement_common.pagination import PageQuery
 
 from .domain import Status

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from procurement_common.settings import Settings
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
+
+from procurement_common.settings import Settings
 
 from .models import Department, User
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+
 from procurement_common.auth import issue_token
 from procurement_common.web import db_session
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
+
 from procurement_common.auth import api_auth
 from procurement_common.pagination import PageQuery, page_schema, paginate
 from procurement_common.web import db_session
-from sqlalchemy import select
 
 from ..models import CatalogItem
 from ..schemas import CatalogItemSchema

@@ -4,11 +4,11 @@ from flask import request as http_request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
-from procurement_common.auth import CLERK, DIRECTOR, LEADER, api_auth, current_user
+from sqlalchemy.exc import IntegrityError
+
+from procurement_common.auth import api_auth, current_user
 from procurement_common.pagination import page_schema, paginate
 from procurement_common.web import db_session
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import actions
 from ..models import IdempotencyKey, SupplyRequest
@@ -44,19 +44,7 @@ class SupplyRequests(MethodView):
         Leaders may pass ``department`` for their own department's requests,
         and clerks and the director for any department's.
         """
-        user = current_user()
-        listing = select(SupplyRequest).order_by(SupplyRequest.created_at.desc())
-        department = query.get("department")
-        if department is None:
-            listing = listing.where(SupplyRequest.requester == user.username)
-        elif user.has_any(CLERK, DIRECTOR) or (
-            user.has_any(LEADER) and department == user.department
-        ):
-            listing = listing.where(SupplyRequest.department == department)
-        else:
-            abort(403, message="You may only list your own department's requests.")
-        if query.get("status"):
-            listing = listing.where(SupplyRequest.status == query["status"])
+        listing = actions.listing(current_user(), query.get("department"), query.get("status"))
         return paginate(db_session(), listing, query["page"], query["per_page"])
 
     @api_auth()

@@ -8,9 +8,10 @@ Create Date: 2026-11-27 10:27:56.866415
 
 from collections.abc import Sequence
 
-import procurement_common.db
 import sqlalchemy as sa
 from alembic import op
+
+import procurement_common.db
 
 # revision identifiers, used by Alembic.
 revision: str = "818f9188624e"

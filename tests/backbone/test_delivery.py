@@ -1,0 +1,105 @@
+"""The event backbone against the real broker: nothing lost, nothing applied twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from procurement_common.consumer import Outcome
+from procurement_common.relay import OutboxRelay
+from procurement_common.topology import Topology
+
+import toy
+from dying_consumer import DIED_BEFORE_ACK
+
+QUEUE = Topology.queue_name(toy.QUEUE_OWNER)
+DEAD = Topology.dead_letter_queue_name(toy.QUEUE_OWNER)
+
+
+def test_an_event_delivered_twice_has_one_effect(engine, broker, run_consumer, wait_until):
+    event = toy.new_event("twice")
+    broker.publish(event.to_json())
+    broker.publish(event.to_json())
+
+    outcomes = run_consumer()
+
+    wait_until(lambda: len(outcomes) == 2, message="both deliveries")
+    assert sorted(outcomes) == [Outcome.APPLIED, Outcome.DUPLICATE]
+    assert toy.counter(engine, "twice") == 1
+
+
+def test_a_consumer_killed_after_commit_and_before_ack_has_no_double_effect(
+    engine, broker, run_consumer, database_url, amqp_url, wait_until
+):
+    broker.publish(toy.new_event("killed").to_json())
+    dying = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "dying_consumer.py"), database_url, amqp_url]
+    )
+    try:
+        assert dying.wait(timeout=30) == DIED_BEFORE_ACK
+    finally:
+        dying.kill()
+    assert toy.counter(engine, "killed") == 1
+
+    # The broker gives the unacked message to the next consumer, which skips it.
+    outcomes = run_consumer()
+    wait_until(lambda: outcomes, message="the redelivery")
+    assert outcomes == [Outcome.DUPLICATE]
+    assert toy.counter(engine, "killed") == 1
+    wait_until(lambda: broker.depth(QUEUE) == 0, message="an empty queue")
+
+
+def test_a_message_that_always_fails_is_dead_lettered_after_the_limit_and_later_ones_flow(
+    engine, broker, run_consumer, wait_until
+):
+    broker.publish(toy.new_event("poisoned", by="poison").to_json())
+    broker.publish(toy.new_event("healthy").to_json())
+
+    outcomes = run_consumer()
+
+    wait_until(lambda: toy.counter(engine, "healthy") == 1, message="the healthy event")
+    wait_until(lambda: broker.depth(DEAD) == 1, message="the dead letter")
+    # The first delivery plus one per allowed redelivery, then no more.
+    assert outcomes.count(Outcome.FAILED) == Topology().delivery_limit + 1
+    assert toy.counter(engine, "poisoned") is None
+
+
+def test_a_message_that_is_not_an_event_goes_straight_to_the_dead_letter_queue(
+    broker, run_consumer, wait_until
+):
+    broker.publish(b"{not json")
+    outcomes = run_consumer()
+    wait_until(lambda: outcomes == [Outcome.POISON], message="the poison outcome")
+    wait_until(lambda: broker.depth(DEAD) == 1, message="the dead letter")
+
+
+def test_the_relay_publishes_every_outbox_row_once_confirmed(
+    engine, amqp_url, run_consumer, wait_until
+):
+    events = [toy.new_event(f"relayed-{n}") for n in range(300)]
+    with engine.begin() as connection:
+        for event in events:
+            toy.messaging.record(connection, event)
+    stop = threading.Event()
+    relay = OutboxRelay(engine, toy.messaging.outbox, amqp_url)
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    outcomes = run_consumer()
+    try:
+        wait_until(lambda: len(outcomes) == 300, timeout=60, message="300 events consumed")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+    outbox = toy.messaging.outbox
+    with engine.connect() as connection:
+        unsent = connection.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+        )
+    assert unsent == 0
+    assert set(outcomes) == {Outcome.APPLIED}
+    assert all(toy.counter(engine, f"relayed-{n}") == 1 for n in range(300))
