@@ -7,7 +7,7 @@ SOURCE_DIRS := libs services/requests services/inventory services/approvals
 SERVICES := request_service inventory_service approval_service
 export DATA_DIR ?= var
 
-.PHONY: run seed migrate test test-unit test-e2e test-faults lint format bench check-stock clean-data clean browser
+.PHONY: venv run seed migrate test test-faults lint format bench check-stock clean-data clean test-tools
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,13 @@ migrate: $(STAMP)
 check-stock: $(STAMP)
 	$(BIN)/python -m inventory_service check-stock
 
-# The browser tests drive Debian's Chromium; nothing downloads a browser.
-browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+# Debian's Chromium for the browser tests (nothing downloads a browser) and
+# docker-compose to validate docker-compose.yml offline.
+test-tools:
+	@test -x /usr/bin/chromium && command -v docker-compose >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq chromium docker-compose >/dev/null)
 
-test: $(STAMP) browser lint
+test: $(STAMP) test-tools lint
 	$(BIN)/pytest -m "not faults"
 	$(BIN)/pytest -m "not faults and not e2e and not browser" --db=postgresql
 

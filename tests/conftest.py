@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
+import sys
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from procurement_common.auth import Principal, issue_token
+
+# Test modules import shared helpers from tests/support.py as ``support``.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from support import poll
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 PG_ADMIN_DSN = os.environ.get(
@@ -147,18 +153,6 @@ def virtual_hosts():
 @pytest.fixture
 def amqp_url(virtual_hosts) -> str:
     return virtual_hosts.create()
-
-
-def poll(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
-    """Wait until ``predicate()`` is truthy and return it; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
 
 
 @pytest.fixture

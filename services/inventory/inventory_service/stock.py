@@ -29,6 +29,15 @@ class Movement(StrEnum):
     HANDOUT = "handout"
 
 
+class Status(StrEnum):
+    """Where a request's reservation stands."""
+
+    OPEN = "open"  # approved; something is still to be reserved or handed out
+    ISSUED = "issued"  # everything approved has been handed out
+    CANCELLED = "cancelled"
+    RECEIVED = "received"
+
+
 class StockRuleBroken(Exception):
     """The stock does not allow this action (HTTP 409)."""
 
@@ -143,6 +152,11 @@ def hand_out_plan(reserved: Mapping[str, int], asked: Mapping[str, int] | None) 
     return dict(asked)
 
 
+def order_quantity(available: int, reorder_level: int, reorder_quantity: int) -> int:
+    """The reorder quantity, or more when that would not lift stock above the reorder level."""
+    return max(reorder_quantity, reorder_level - available + 1)
+
+
 @dataclass(frozen=True)
 class Suggestion:
     quantity: int
@@ -161,7 +175,7 @@ def reorder_suggestion(
     projected = level.available - backordered
     if projected > level.reorder_level:
         return None
-    quantity = max(reorder_quantity, level.reorder_level - projected + 1)
+    quantity = order_quantity(projected, level.reorder_level, reorder_quantity)
     reason = (
         f"{level.available} {unit} available ({level.on_hand} on hand, {level.reserved} reserved)"
     )

@@ -1,14 +1,16 @@
 """What people do with requests, and what other services' events do to them.
 
 Each function works inside the caller's session (the unit of work) and
-records the events it causes in the outbox of that same session.
+records the events it causes in the outbox of that same session; only
+``submit_once`` commits, because it must see a racing retry's commit.
 """
 
 from __future__ import annotations
 
 from marshmallow import ValidationError
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
@@ -20,6 +22,7 @@ from .models import (
     CatalogItem,
     Department,
     HistoryEntry,
+    IdempotencyKey,
     RequestLine,
     SupplyRequest,
     User,
@@ -63,7 +66,11 @@ def listing(
     """The caller's own requests, newest first; or, given ``department``, that
     department's: leaders may list their own department, clerks and the
     director any department."""
-    query = select(SupplyRequest).order_by(SupplyRequest.created_at.desc())
+    query = (
+        select(SupplyRequest)
+        .options(selectinload(SupplyRequest.lines))
+        .order_by(SupplyRequest.created_at.desc(), SupplyRequest.id)
+    )
     if department is None:
         query = query.where(SupplyRequest.requester == principal.username)
     elif principal.has_any(CLERK, DIRECTOR) or (
@@ -105,6 +112,33 @@ def submit_request(session: Session, principal: Principal, data: dict) -> Supply
     session.flush()
     _submitted(session, request, principal, note="Submitted")
     return request
+
+
+def submit_once(
+    session: Session, principal: Principal, data: dict, key: str | None
+) -> SupplyRequest:
+    """Submit and commit; with an idempotency ``key``, a retry (even one racing
+    the first attempt) gets what the first attempt created, and nothing new."""
+    if key and (earlier := _submitted_with(session, principal, key)):
+        return earlier
+    created = submit_request(session, principal, data)
+    if key:
+        session.add(IdempotencyKey(username=principal.username, key=key, request_id=created.id))
+    try:
+        session.commit()
+    except IntegrityError:
+        # A racing retry with the same key committed first: answer with its result.
+        session.rollback()
+        earlier = _submitted_with(session, principal, key) if key else None
+        if earlier is None:
+            raise
+        return earlier
+    return created
+
+
+def _submitted_with(session: Session, principal: Principal, key: str) -> SupplyRequest | None:
+    found = session.get(IdempotencyKey, (principal.username, key))
+    return session.get(SupplyRequest, found.request_id) if found else None
 
 
 def resubmit_request(session: Session, principal: Principal, request_id: str, data: dict):

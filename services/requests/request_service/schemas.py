@@ -21,11 +21,19 @@ class Text(fields.String):
 
 
 class LineInSchema(Schema):
-    sku = Text(required=True, validate=validate.Length(min=1, max=64))
+    sku = Text(
+        required=True,
+        validate=validate.Length(min=1, max=64, error="Choose an item from the catalog."),
+        error_messages={"required": "Choose an item from the catalog."},
+    )
     quantity = fields.Integer(
         required=True,
         strict=False,
         validate=validate.Range(min=1, max=10000, error="Quantity must be from 1 to 10000."),
+        error_messages={
+            "required": "Say how many.",
+            "invalid": "Quantity must be a whole number from 1 to 10000.",
+        },
     )
 
 
@@ -58,6 +66,16 @@ class RequestInSchema(Schema):
         skus = [line["sku"] for line in data.get("lines", [])]
         if len(skus) != len(set(skus)):
             raise ValidationError("List each item once.", field_name="lines")
+
+
+class NoteSchema(Schema):
+    """The optional note on cancelling or confirming receipt."""
+
+    note = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=1000, error="Keep the note under 1000 characters."),
+    )
 
 
 class RequestQuerySchema(PageQuery):

@@ -3,22 +3,21 @@ from __future__ import annotations
 from flask import request as http_request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields, validate
-from sqlalchemy.exc import IntegrityError
 
 from procurement_common.auth import api_auth, current_user
 from procurement_common.pagination import page_schema, paginate
 from procurement_common.web import db_session
 
 from .. import actions
-from ..models import IdempotencyKey, SupplyRequest
-from ..schemas import RequestInSchema, RequestOutSchema, RequestQuerySchema, RequestSummarySchema
+from ..schemas import (
+    NoteSchema,
+    RequestInSchema,
+    RequestOutSchema,
+    RequestQuerySchema,
+    RequestSummarySchema,
+)
 
 blp = Blueprint("supply_requests", __name__, url_prefix="/requests", description="Supply requests")
-
-
-class NoteSchema(Schema):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
 def _idempotency_key() -> str | None:
@@ -26,11 +25,6 @@ def _idempotency_key() -> str | None:
     if key is not None and not 1 <= len(key) <= 200:
         abort(400, message="Idempotency-Key must be 1 to 200 characters.")
     return key
-
-
-def _earlier_result(session, key: str) -> SupplyRequest | None:
-    found = session.get(IdempotencyKey, (current_user().username, key))
-    return session.get(SupplyRequest, found.request_id) if found else None
 
 
 @blp.route("")
@@ -52,25 +46,7 @@ class SupplyRequests(MethodView):
     @blp.response(201, RequestOutSchema)
     def post(self, data):
         """Ask for supplies. With an ``Idempotency-Key`` header, a retry returns the first result."""
-        session = db_session()
-        key = _idempotency_key()
-        if key and (earlier := _earlier_result(session, key)):
-            return earlier
-        created = actions.submit_request(session, current_user(), data)
-        if key:
-            session.add(
-                IdempotencyKey(username=current_user().username, key=key, request_id=created.id)
-            )
-        try:
-            session.commit()
-        except IntegrityError:
-            # A racing retry with the same key committed first: answer with its result.
-            session.rollback()
-            earlier = _earlier_result(session, key) if key else None
-            if earlier is None:
-                raise
-            return earlier
-        return created
+        return actions.submit_once(db_session(), current_user(), data, _idempotency_key())
 
 
 @blp.route("/<request_id>")

@@ -1,0 +1,4 @@
+-- One database per service: no service reads another's.
+CREATE DATABASE requests;
+CREATE DATABASE inventory;
+CREATE DATABASE approvals;

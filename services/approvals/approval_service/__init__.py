@@ -1,0 +1,51 @@
+"""The approvals service: leaders approve, reject or return requests by the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from procurement_common.service import Service
+
+from . import handlers, jobs, seed
+from .models import Base, messaging
+from .rules import Conflict, Invalid, NotAllowed
+from .workflow import NotFound
+
+
+def install(app, api, settings):
+    from .api import approvals, delegations, policy
+    from .pages import pages
+
+    for blueprint in (approvals.blp, policy.blp, delegations.blp):
+        app.extensions["register_api"](blueprint)
+    app.register_blueprint(pages)
+    map_error = app.extensions["map_error"]
+    map_error(NotAllowed, 403)
+    map_error(NotFound, 404)
+    map_error(Conflict, 409)
+
+    @app.errorhandler(Invalid)
+    def _invalid(error: Invalid):
+        # The field named as in a schema error, with the rule's own words as the message.
+        message = str(error)
+        return {
+            "code": 422,
+            "status": "Unprocessable Entity",
+            "message": message,
+            "errors": {"json": {error.field: [message]}},
+        }, 422
+
+
+service = Service(
+    name="approvals",
+    import_name=__name__,
+    metadata=Base.metadata,
+    messaging=messaging,
+    migrations=Path(__file__).parent / "migrations",
+    install=install,
+    handlers=handlers.HANDLERS,
+    jobs=jobs.timed_jobs,
+    seed=seed.load_demo_data,
+)
+
+create_app = service.create_app

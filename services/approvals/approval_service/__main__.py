@@ -1,0 +1,3 @@
+from approval_service import service
+
+service.main()

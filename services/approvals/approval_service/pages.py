@@ -1,0 +1,128 @@
+"""The leader's pages: the inbox, with one-click decisions, and delegations.
+
+Forms are read into the same schemas as the JSON bodies, and go through
+the same workflow functions.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
+from procurement_common.web import db_session
+
+from . import workflow
+from .models import KnownApprover
+from .rules import Conflict, Invalid, NotAllowed
+from .schemas import DecisionInSchema, DelegationInSchema
+from .workflow import NotFound, Timing
+
+pages = Blueprint("pages", __name__, template_folder="templates")
+
+INBOX_SIZE = 100
+REFUSED = (NotAllowed, Conflict, Invalid, NotFound)
+
+
+def login():
+    """Sign-in lives in the requests service; come back here afterwards."""
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    back = request.host_url.rstrip("/") + target
+    requests_url = current_app.config["SETTINGS"].service_urls["requests"]
+    return redirect(f"{requests_url}/login?{urlencode({'next': back})}", code=303)
+
+
+pages.record_once(lambda state: state.app.add_url_rule("/login", "login", login))
+
+
+@pages.get("/")
+@page_auth(LEADER, DIRECTOR, ADMIN)
+def inbox():
+    session = db_session()
+    user = current_user()
+    timing = Timing.from_settings(current_app.config["SETTINGS"])
+    listing = workflow.inbox(
+        user, workflow.active_delegators(session, user.username), timing, status="pending"
+    )
+    tasks = session.scalars(listing.limit(INBOX_SIZE)).all()
+    return render_template(
+        "inbox.html", tasks=workflow.describe_all(session, tasks, timing), limit=INBOX_SIZE
+    )
+
+
+@pages.post("/tasks/<task_id>/decision")
+@page_auth(LEADER, DIRECTOR, ADMIN)
+def decide(task_id):
+    form = request.form
+    body = {
+        "decision": form.get("decision", ""),
+        "comment": form.get("comment", ""),
+        "lines": [
+            {"sku": sku, "approved_quantity": quantity}
+            for sku, quantity in zip(
+                form.getlist("sku"), form.getlist("approved_quantity"), strict=False
+            )
+        ],
+    }
+    session = db_session()
+    try:
+        task = workflow.decide(session, current_user(), task_id, DecisionInSchema().load(body))
+        session.commit()
+    except ValidationError as error:
+        flash(f"Not saved: {_first_message(error.normalized_messages())}", "error")
+    except REFUSED as error:
+        flash(f"Not saved: {error}", "error")
+    else:
+        flash(f"Request from {task.approval.requester_name}: {task.status}.", "success")
+    return redirect(url_for("pages.inbox"), code=303)
+
+
+@pages.get("/delegations")
+@page_auth(LEADER, DIRECTOR, ADMIN)
+def delegations():
+    session = db_session()
+    user = current_user()
+    return render_template(
+        "delegations.html",
+        delegations=session.scalars(workflow.delegations_of(user).limit(100)).all(),
+        leaders=[
+            name
+            for name in session.scalars(select(KnownApprover.username).order_by("username"))
+            if name != user.username
+        ],
+        today=workflow.today(),
+    )
+
+
+@pages.post("/delegations")
+@page_auth(LEADER, DIRECTOR)
+def delegate():
+    session = db_session()
+    try:
+        data = DelegationInSchema().load(request.form.to_dict())
+        delegation = workflow.add_delegation(session, current_user(), data)
+        session.commit()
+    except ValidationError as error:
+        flash(f"Not saved: {_first_message(error.normalized_messages())}", "error")
+    except REFUSED as error:
+        flash(f"Not saved: {error}", "error")
+    else:
+        flash(
+            f"{delegation.delegate} decides for you from {delegation.starts} to {delegation.ends}.",
+            "success",
+        )
+    return redirect(url_for("pages.delegations"), code=303)
+
+
+def _first_message(messages) -> str:
+    """The first error of a (nested) schema error, with its field."""
+    field, detail = next(iter(messages.items()))
+    while isinstance(detail, dict):
+        field, detail = next(iter(detail.items()))
+    text = detail[0] if isinstance(detail, list) else detail
+    return f"{field}: {text}"

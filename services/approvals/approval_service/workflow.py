@@ -1,0 +1,627 @@
+"""What happens to approvals: submissions and cancellations arriving as
+events, decisions, delegations, policy changes and idle-task nudges.
+
+Each function works inside the caller's session (the unit of work) and
+records the events it causes in the outbox of that same session; the
+caller commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy.orm import Session
+
+from procurement_common import events as ev
+from procurement_common.auth import ADMIN, Principal
+from procurement_common.db import utcnow
+from procurement_common.events import Event
+from procurement_common.settings import Settings
+
+from . import rules
+from .models import (
+    ApprovalRequest,
+    Cancellation,
+    DecisionRecord,
+    Delegation,
+    KnownApprover,
+    Policy,
+    RequestLine,
+    Task,
+    TaskLogEntry,
+    messaging,
+)
+from .rules import ADMINS, Decision, TaskStatus
+
+log = logging.getLogger(__name__)
+
+SERVICE = "approvals"
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When an idle task is reminded and escalated, counted from its creation."""
+
+    remind_after: timedelta
+    escalate_after: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timing:
+        return cls(
+            remind_after=timedelta(
+                seconds=settings.get_float("APPROVAL_REMIND_AFTER_SECONDS", 24 * 3600)
+            ),
+            escalate_after=timedelta(
+                seconds=settings.get_float("APPROVAL_ESCALATE_AFTER_SECONDS", 3 * 24 * 3600)
+            ),
+        )
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def _publish(session: Session, event_type: str, request_id: str, data: dict) -> None:
+    messaging.record(
+        session, Event.new(event_type, data, source=SERVICE, correlation_id=request_id)
+    )
+
+
+# -- policy -----------------------------------------------------------------
+
+
+def current_policy(session: Session) -> rules.Policy:
+    newest = session.scalar(select(Policy).order_by(Policy.version.desc()).limit(1))
+    return newest.rules() if newest else rules.DEFAULT_POLICY
+
+
+def policy_in_force(session: Session, at: datetime) -> rules.Policy:
+    """The newest policy set before ``at``: a change applies to later submissions only."""
+    found = session.scalar(
+        select(Policy).where(Policy.set_at <= at).order_by(Policy.version.desc()).limit(1)
+    )
+    return found.rules() if found else rules.DEFAULT_POLICY
+
+
+def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.Policy:
+    """Add a policy version; earlier versions stay, as the record of what routed what."""
+    version = current_policy(session).version + 1
+    policy = Policy(version=version, director_threshold=director_threshold, set_by=by)
+    session.add(policy)
+    session.flush()
+    return policy.rules()
+
+
+# -- events from the requests service --------------------------------------
+
+
+def know_approvers(session: Session, *usernames: str | None) -> None:
+    for username in usernames:
+        if username and username != ADMINS and session.get(KnownApprover, username) is None:
+            session.add(KnownApprover(username=username))
+
+
+def receive_submission(session: Session, event: Event) -> None:
+    """Start the approval of a request's round: its level-1 task.
+
+    A round we hold already, or one older than a round we hold, is ignored;
+    a round of a withdrawn request is kept for the record, with no task.
+    """
+    data = event.load_data()
+    request_id, round_ = data["request_id"], data["round"]
+    know_approvers(session, data["department_head"], data["director"])
+    rounds = session.scalars(
+        select(ApprovalRequest).where(ApprovalRequest.request_id == request_id)
+    ).all()
+    if any(earlier.round >= round_ for earlier in rounds):
+        log.info("request.submitted %s: round %s of %s is stale", event.id, round_, request_id)
+        return
+    submitted_at = _aware(data["submitted_at"])
+    policy = policy_in_force(session, submitted_at)
+    approval = ApprovalRequest(
+        request_id=request_id,
+        round=round_,
+        requester=data["requester"],
+        requester_name=data["requester_name"],
+        department=data["department"],
+        department_name=data["department_name"],
+        department_head=data["department_head"],
+        director=data["director"],
+        purpose=data["purpose"],
+        urgency=data["urgency"],
+        leader_assigned=data["leader_assigned"],
+        assigned_by=data.get("assigned_by"),
+        needed_by=data.get("needed_by"),
+        submitted_at=submitted_at,
+        total=data["total"],
+        policy_version=policy.version,
+        director_threshold=policy.director_threshold,
+        route=rules.route(
+            data["requester"],
+            data["department_head"],
+            data["director"],
+            data["total"],
+            policy.director_threshold,
+        ),
+        lines=[
+            RequestLine(
+                position=position,
+                sku=line["sku"],
+                name=line["name"],
+                unit=line["unit"],
+                unit_cost=line["unit_cost"],
+                quantity=line["quantity"],
+            )
+            for position, line in enumerate(data["lines"])
+        ],
+    )
+    session.add(approval)
+    for earlier in rounds:
+        _close(earlier, TaskStatus.CANCELLED, by=SERVICE, note=f"Superseded by round {round_}")
+    if session.get(Cancellation, request_id) is not None:
+        approval.status = TaskStatus.CANCELLED
+        return
+    _open_task(session, approval, level=1)
+
+
+def receive_cancellation(session: Session, event: Event) -> None:
+    request_id, by = event.data["request_id"], event.data["by"]
+    if session.get(Cancellation, request_id) is None:
+        session.add(Cancellation(request_id=request_id, by=by, at=event.occurred_at))
+    pending = session.scalars(
+        select(ApprovalRequest).where(
+            ApprovalRequest.request_id == request_id,
+            ApprovalRequest.status == TaskStatus.PENDING,
+        )
+    )
+    for approval in pending:
+        _close(approval, TaskStatus.CANCELLED, by=by, note="Withdrawn by the requester")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _open_task(
+    session: Session, approval: ApprovalRequest, level: int, escalated_from: Task | None = None
+) -> Task:
+    approver = (
+        approval.route[level - 1]
+        if escalated_from is None
+        else rules.escalation_target(escalated_from.approver, approval.requester, approval.director)
+    )
+    task = Task(
+        approval=approval,
+        request_id=approval.request_id,
+        round=approval.round,
+        level=level,
+        approver=approver,
+        escalated_from=escalated_from.id if escalated_from else None,
+    )
+    task.log.append(TaskLogEntry(action="created", by=SERVICE, note=f"Level {level}"))
+    session.add(task)
+    session.flush()
+    if escalated_from is None:
+        _publish(
+            session,
+            ev.APPROVAL_REQUESTED,
+            approval.request_id,
+            {
+                "request_id": approval.request_id,
+                "task_id": task.id,
+                "round": approval.round,
+                "level": level,
+                "approver": approver,
+            },
+        )
+    return task
+
+
+def _close(approval: ApprovalRequest, status: TaskStatus, *, by: str, note: str) -> None:
+    """Close a round and its pending tasks without a decision."""
+    if approval.status == TaskStatus.PENDING:
+        approval.status = status
+    for task in approval.tasks:
+        if task.status == TaskStatus.PENDING:
+            task.status = status
+            task.log.append(TaskLogEntry(action=status, by=by, note=note))
+
+
+# -- decisions --------------------------------------------------------------
+
+
+def get_task(session: Session, task_id: str, *, for_update: bool = False) -> Task:
+    task = session.get(Task, task_id, with_for_update=for_update)
+    if task is None:
+        raise NotFound(f"No approval task {task_id}.")
+    return task
+
+
+def may_view(session: Session, user: Principal, task: Task) -> bool:
+    if user.has_any(ADMIN) or user.username in (task.approver, task.approval.requester):
+        return True
+    if task.decision is not None and task.decision.by == user.username:
+        return True
+    return task.approver in active_delegators(session, user.username)
+
+
+def visible_task(session: Session, user: Principal, task_id: str) -> Task:
+    task = get_task(session, task_id)
+    if not may_view(session, user, task):
+        raise rules.NotAllowed("This task is someone else's.")
+    return task
+
+
+def decide(session: Session, user: Principal, task_id: str, body: dict) -> Task:
+    """Take a decision on a task; the same decision again changes nothing.
+
+    The task row is locked first, so two people deciding at once are
+    taken one after the other and the second sees the first's decision.
+    """
+    task = get_task(session, task_id, for_update=True)
+    approval = task.approval
+    earlier = task.decision
+    round_tasks = approval.tasks
+    if earlier is not None and earlier.by == user.username:
+        acting = earlier.acting_for
+    else:
+        acting = rules.acting_for(
+            rules.Actor(user.username, user.has_any(ADMIN)),
+            task.approver,
+            approval.requester,
+            active_delegators(session, user.username),
+            {
+                other.decision.by
+                for other in round_tasks
+                if other.level < task.level and other.status == TaskStatus.APPROVED
+            },
+        )
+    decision = Decision(body["decision"])
+    comment = body.get("comment") or ""
+    cuts = {line["sku"]: line["approved_quantity"] for line in body.get("lines", [])}
+    basis = lines_before(task)
+    granted = rules.check_decision(decision, comment, basis, cuts)
+    previous = earlier and rules.Earlier(Decision(earlier.decision), earlier.granted())
+    if rules.is_repeat(TaskStatus(task.status), previous, decision, granted):
+        return task
+    task.status = rules.OUTCOME[decision]
+    task.decision = DecisionRecord(
+        request_id=task.request_id,
+        round=task.round,
+        level=task.level,
+        decision=decision,
+        by=user.username,
+        acting_for=acting,
+        comment=comment,
+        lines=[
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "allowed": line.allowed,
+                "approved_quantity": granted[line.sku],
+            }
+            for line in basis
+        ]
+        if granted is not None
+        else [],
+        policy_version=approval.policy_version,
+    )
+    note = f"as delegate for {acting}" if acting else None
+    task.log.append(TaskLogEntry(action=task.status, by=user.username, note=note))
+    session.flush()
+    if decision == Decision.APPROVE:
+        _after_approval(session, task)
+    else:
+        _after_refusal(session, task)
+    return task
+
+
+def lines_before(task: Task) -> list[rules.Line]:
+    """The request's lines as this task found them: cut by the levels before it."""
+    granted: dict[str, int] = {}
+    approved = [
+        other
+        for other in task.approval.tasks
+        if other.level < task.level and other.status == TaskStatus.APPROVED
+    ]
+    if approved:
+        granted = max(approved, key=lambda other: other.level).decision.granted()
+    return [
+        rules.Line(line.sku, line.quantity, granted.get(line.sku, line.quantity))
+        for line in task.approval.lines
+    ]
+
+
+def _after_approval(session: Session, task: Task) -> None:
+    approval = task.approval
+    approved_for = {t.approver for t in approval.tasks if t.status == TaskStatus.APPROVED}
+    level = rules.next_level(approval.route, task.level, approved_for)
+    if level is not None:
+        _open_task(session, approval, level)
+        return
+    approval.status = TaskStatus.APPROVED
+    record = task.decision
+    _publish(
+        session,
+        ev.APPROVAL_APPROVED,
+        approval.request_id,
+        {
+            "request_id": approval.request_id,
+            "round": approval.round,
+            "by": record.by,
+            "acting_for": record.acting_for,
+            "comment": record.comment or None,
+            "lines": [
+                {
+                    "sku": line["sku"],
+                    "quantity": line["quantity"],
+                    "approved_quantity": line["approved_quantity"],
+                }
+                for line in record.lines
+            ],
+            "requester": approval.requester,
+            "department": approval.department,
+            "urgency": approval.urgency,
+            "leader_assigned": approval.leader_assigned,
+            "needed_by": approval.needed_by,
+            "submitted_at": approval.submitted_at,
+        },
+    )
+
+
+def _after_refusal(session: Session, task: Task) -> None:
+    approval = task.approval
+    approval.status = task.status
+    record = task.decision
+    event_type = (
+        ev.APPROVAL_REJECTED if task.status == TaskStatus.REJECTED else ev.APPROVAL_RETURNED
+    )
+    _publish(
+        session,
+        event_type,
+        approval.request_id,
+        {
+            "request_id": approval.request_id,
+            "round": approval.round,
+            "by": record.by,
+            "acting_for": record.acting_for,
+            "comment": record.comment,
+        },
+    )
+
+
+# -- the inbox ----------------------------------------------------------------
+
+
+def active_delegators(session: Session, username: str) -> set[str]:
+    """The leaders whose delegation to ``username`` runs today."""
+    day = today()
+    return set(
+        session.scalars(
+            select(Delegation.leader).where(
+                Delegation.delegate == username, Delegation.starts <= day, Delegation.ends >= day
+            )
+        )
+    )
+
+
+def inbox(
+    user: Principal,
+    delegators: Iterable[str],
+    timing: Timing,
+    *,
+    status: str | None = None,
+    request_id: str | None = None,
+) -> Select:
+    """The caller's tasks, delegated ones included, most pressing first:
+    overdue, then as ``procurement_common.priority.pressing_key`` orders work."""
+    overdue_before = utcnow() - timing.remind_after
+    pending = Task.status == TaskStatus.PENDING
+    mine = [
+        Task.approver == user.username,
+        and_(pending, Task.approver.in_(list(delegators))),
+        Task.id.in_(select(DecisionRecord.task_id).where(DecisionRecord.by == user.username)),
+    ]
+    if user.has_any(ADMIN):
+        mine.append(Task.approver == ADMINS)
+    query = select(Task).join(Task.approval).where(or_(*mine))
+    if status:
+        query = query.where(Task.status == status)
+    if request_id:
+        query = query.where(Task.request_id == request_id)
+    return query.order_by(
+        case((and_(pending, Task.created_at <= overdue_before), 0), else_=1),
+        case((ApprovalRequest.leader_assigned, 0), else_=1),
+        case((ApprovalRequest.urgency == "urgent", 0), else_=1),
+        ApprovalRequest.needed_by.is_(None),
+        ApprovalRequest.needed_by,
+        ApprovalRequest.submitted_at,
+        Task.created_at,
+        Task.id,
+    )
+
+
+def history(session: Session, request_ids: Iterable[str]) -> dict[str, list[DecisionRecord]]:
+    """Every decision on each request, all rounds, oldest first."""
+    found: dict[str, list[DecisionRecord]] = {}
+    records = session.scalars(
+        select(DecisionRecord)
+        .where(DecisionRecord.request_id.in_(set(request_ids)))
+        .order_by(DecisionRecord.at, DecisionRecord.id)
+    )
+    for record in records:
+        found.setdefault(record.request_id, []).append(record)
+    return found
+
+
+def describe(task: Task, decisions: list[DecisionRecord], timing: Timing) -> dict:
+    """A task as people see it: the request, its lines as they stand, its history."""
+    approval = task.approval
+    record = task.decision
+    granted = record.granted() if record is not None else None
+    lines = []
+    for line, before in zip(approval.lines, lines_before(task), strict=True):
+        lines.append(
+            {
+                "sku": line.sku,
+                "name": line.name,
+                "unit": line.unit,
+                "unit_cost": line.unit_cost,
+                "quantity": line.quantity,
+                "approved_quantity": granted[line.sku] if granted else before.allowed,
+            }
+        )
+    return {
+        "id": task.id,
+        "request_id": task.request_id,
+        "round": task.round,
+        "level": task.level,
+        "approver": task.approver,
+        "status": task.status,
+        "created_at": task.created_at,
+        "overdue": task.status == TaskStatus.PENDING
+        and utcnow() - task.created_at >= timing.remind_after,
+        "escalated_from": task.escalated_from,
+        "lines": lines,
+        "cost": approval.total,
+        "requester": approval.requester,
+        "requester_name": approval.requester_name,
+        "department": approval.department,
+        "department_name": approval.department_name,
+        "purpose": approval.purpose,
+        "urgency": approval.urgency,
+        "leader_assigned": approval.leader_assigned,
+        "assigned_by": approval.assigned_by,
+        "needed_by": approval.needed_by,
+        "submitted_at": approval.submitted_at,
+        "policy_version": approval.policy_version,
+        "director_threshold": approval.director_threshold,
+        "decision": record,
+        "history": [d for d in decisions if d.task_id != task.id],
+    }
+
+
+def describe_all(session: Session, tasks: list[Task], timing: Timing) -> list[dict]:
+    decisions = history(session, [task.request_id for task in tasks])
+    return [describe(task, decisions.get(task.request_id, []), timing) for task in tasks]
+
+
+# -- delegation -------------------------------------------------------------
+
+
+def add_delegation(session: Session, leader: Principal, data: dict) -> Delegation:
+    know_approvers(session, leader.username)
+    session.flush()
+    # Locks the leader's row: two delegations of hers are checked one at a time.
+    session.get(KnownApprover, leader.username, with_for_update=True)
+    span = rules.Span(data["starts"], data["ends"])
+    rules.check_delegation(
+        leader.username,
+        data["delegate"],
+        span,
+        today(),
+        session.scalars(select(KnownApprover.username)),
+        _spans(session, leader.username),
+        _spans(session, data["delegate"]),
+    )
+    delegation = Delegation(
+        leader=leader.username,
+        delegate=data["delegate"],
+        starts=span.starts,
+        ends=span.ends,
+        created_by=leader.username,
+    )
+    session.add(delegation)
+    session.flush()
+    return delegation
+
+
+def _spans(session: Session, leader: str) -> list[rules.Span]:
+    return [
+        d.span() for d in session.scalars(select(Delegation).where(Delegation.leader == leader))
+    ]
+
+
+def delegations_of(user: Principal) -> Select:
+    query = select(Delegation).order_by(Delegation.starts.desc(), Delegation.created_at.desc())
+    if user.has_any(ADMIN):
+        return query
+    return query.where(
+        or_(Delegation.leader == user.username, Delegation.delegate == user.username)
+    )
+
+
+# -- reminders and escalation -------------------------------------------------
+
+
+def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = None) -> int:
+    """Remind the approver of a task idle too long, once; hand it up when idle longer.
+
+    Returns how many tasks were nudged. Rows are locked and skipped when
+    locked, so two workers never nudge the same task.
+    """
+    now = now or utcnow()
+    idle = session.scalars(
+        select(Task)
+        .where(Task.status == TaskStatus.PENDING, Task.created_at <= now - timing.remind_after)
+        .order_by(Task.created_at)
+        .limit(500)
+        .with_for_update(skip_locked=True)
+    ).all()
+    nudged = 0
+    for task in idle:
+        approval = task.approval
+        pending_for = now - task.created_at
+        target = rules.escalation_target(task.approver, approval.requester, approval.director)
+        if pending_for >= timing.escalate_after and target is not None:
+            _escalate(session, task, pending_for)
+        elif not any(entry.action == "reminded" for entry in task.log):
+            task.log.append(TaskLogEntry(action="reminded", by=SERVICE, at=now))
+            _nudge_event(session, ev.APPROVAL_REMINDED, task, pending_for, None)
+        else:
+            continue
+        nudged += 1
+    return nudged
+
+
+def _escalate(session: Session, task: Task, pending_for: timedelta) -> None:
+    task.status = TaskStatus.ESCALATED
+    successor = _open_task(session, task.approval, task.level, escalated_from=task)
+    task.log.append(
+        TaskLogEntry(
+            action=TaskStatus.ESCALATED,
+            by=SERVICE,
+            note=f"Idle for {_hours(pending_for)}; handed to {successor.approver}",
+        )
+    )
+    _nudge_event(session, ev.APPROVAL_ESCALATED, task, pending_for, successor.approver)
+
+
+def _nudge_event(
+    session: Session, event_type: str, task: Task, pending_for: timedelta, escalated_to
+) -> None:
+    _publish(
+        session,
+        event_type,
+        task.request_id,
+        {
+            "request_id": task.request_id,
+            "task_id": task.id,
+            "approver": task.approver,
+            "pending_seconds": int(pending_for.total_seconds()),
+            "escalated_to": escalated_to,
+        },
+    )
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:.1f} h"

@@ -1,0 +1,49 @@
+"""The inventory service: items, the stock ledger, reservations, hand-outs
+and stock alerts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from procurement_common.service import Service
+
+from . import checks, handlers, jobs, seed
+from .models import Base, messaging
+from .stock import StockRuleBroken
+from .stockroom import NotFound
+
+
+def install(app, api, settings):
+    from .api import alerts, items, movements, reorder, reservations
+    from .pages import install_pages
+
+    for blueprint in (
+        items.blp,
+        movements.receipts,
+        movements.adjustments,
+        reservations.blp,
+        reservations.handouts,
+        alerts.blp,
+        reorder.blp,
+    ):
+        app.extensions["register_api"](blueprint)
+    install_pages(app)
+    map_error = app.extensions["map_error"]
+    map_error(StockRuleBroken, 409)
+    map_error(NotFound, 404)
+
+
+service = Service(
+    name="inventory",
+    import_name=__name__,
+    metadata=Base.metadata,
+    messaging=messaging,
+    migrations=Path(__file__).parent / "migrations",
+    install=install,
+    handlers=handlers.HANDLERS,
+    jobs=jobs.timed_jobs,
+    seed=seed.load_demo_data,
+    commands=(checks.check_stock,),
+)
+
+create_app = service.create_app

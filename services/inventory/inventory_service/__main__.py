@@ -1,0 +1,3 @@
+from inventory_service import service
+
+service.main()

@@ -1,0 +1,434 @@
+"""Stock movements inside one unit of work (a SQLAlchemy session).
+
+Every movement is a conditional UPDATE of the item's row that says how much
+changed and is refused when the stock is not there, plus a ledger entry with
+the balances that UPDATE returned. SQLAlchemy drops ``FOR UPDATE`` on
+SQLite, so overselling is prevented by the conditions themselves, on both
+databases.
+
+Locks are always taken in one order, items first (by SKU), then the rows of
+requests, so two transactions never wait for each other in a circle. A
+request's lines are read again after their items are locked: a concurrent
+transaction may have changed them since they were first loaded.
+
+Events are gathered while the work goes on and recorded when it ends
+(``settle``), so a receipt that fills three backorders announces each item
+and each request once, and an item that dips below its reorder level and
+comes back within one transaction raises no alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
+
+from procurement_common import events as ev
+from procurement_common.db import utcnow
+from procurement_common.events import Event
+
+from . import stock
+from .models import Alert, Handout, HandoutLine, Item, LedgerEntry, Reservation, ReservationLine, messaging
+from .stock import AlertChange, Claim, Movement, Status, StockRuleBroken
+
+SOURCE = "inventory"
+ITEM_FIELDS = ("name", "unit", "category", "unit_cost", "reorder_level", "reorder_quantity", "active")
+
+
+class NotFound(LookupError):
+    """No such item or request (HTTP 404)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class Stockroom:
+    """Use as a context manager: leaving the block without an error records
+    the events the work caused; the caller then commits the session."""
+
+    def __init__(self, session: Session, by: str):
+        self.session = session
+        self.by = by
+        self._available_before: dict[str, int] = {}
+        self._changed_items: set[str] = set()
+        self._changed_reservations: set[str] = set()
+
+    def __enter__(self) -> Stockroom:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.settle()
+
+    # -- items -------------------------------------------------------------
+    def item(self, sku: str) -> Item:
+        item = self.session.get(Item, sku)
+        if item is None:
+            raise NotFound(f"No item has SKU {sku!r}.")
+        return item
+
+    def add_item(self, data: Mapping[str, Any]) -> Item:
+        if self.session.get(Item, data["sku"]) is not None:
+            raise StockRuleBroken(f"An item with SKU {data['sku']!r} already exists.")
+        item = Item(sku=data["sku"], on_hand=0, reserved=0)
+        self._apply_fields(item, data)
+        self.session.add(item)
+        self.session.flush()
+        return item
+
+    def change_item(self, sku: str, data: Mapping[str, Any]) -> Item:
+        item = self.item(sku)
+        self._apply_fields(item, data)
+        return item
+
+    def _apply_fields(self, item: Item, data: Mapping[str, Any]) -> None:
+        for name in ITEM_FIELDS:
+            if name in data:
+                setattr(item, name, data[name])
+        self._changed_items.add(item.sku)
+
+    # -- movements that people make ---------------------------------------
+    def receive(self, sku: str, quantity: int, note: str | None) -> LedgerEntry:
+        self.item(sku)
+        entry = self._move(sku, Movement.RECEIPT, on_hand=quantity, note=note)
+        self.fill_backorders(sku)
+        return entry
+
+    def adjust(self, sku: str, counted: int, reason: str) -> LedgerEntry:
+        """Set on-hand to what a count found; reservations it cannot cover give way."""
+        self.item(sku)
+        item = self._lock([sku])[sku]
+        if counted < item.reserved:
+            self._take_back(sku, item.reserved - counted)
+        change = counted - item.on_hand
+        entry = self._move(sku, Movement.ADJUSTMENT, on_hand=change, note=reason)
+        if change > 0:
+            self.fill_backorders(sku)
+        return entry
+
+    def hand_out(self, request_id: str, asked: Mapping[str, int] | None = None) -> Handout:
+        """Hand out what is reserved for a request, or the part of it ``asked`` for."""
+        reservation = self.session.get(Reservation, request_id)
+        if reservation is None or not reservation.lines:
+            raise StockRuleBroken(f"Nothing is reserved for request {request_id}.")
+        if reservation.status != Status.OPEN:
+            raise StockRuleBroken(f"Request {request_id} is {reservation.status}; nothing to hand out.")
+        lines = self._locked_lines(reservation)
+        plan = stock.hand_out_plan({sku: line.reserved for sku, line in lines.items()}, asked)
+        handout = Handout(request_id=request_id, by=self.by, complete=False)
+        for sku in sorted(plan):
+            line, quantity = lines[sku], plan[sku]
+            self._move(
+                sku,
+                Movement.HANDOUT,
+                on_hand=-quantity,
+                reserved=-quantity,
+                guard=Item.reserved >= quantity,
+                request_id=request_id,
+            )
+            line.reserved -= quantity
+            line.issued += quantity
+            handout.lines.append(HandoutLine(sku=sku, quantity=quantity))
+        handout.complete = all(line.issued >= line.approved for line in lines.values())
+        if handout.complete:
+            reservation.status = Status.ISSUED
+        self.session.add(handout)
+        self._record(
+            ev.STOCK_ISSUED,
+            {
+                "request_id": request_id,
+                "by": self.by,
+                # Totals so far, so a repeated or reordered event changes nothing.
+                "lines": [
+                    {"sku": line.sku, "issued_quantity": line.issued} for line in lines.values()
+                ],
+                "complete": handout.complete,
+            },
+            correlation_id=request_id,
+        )
+        return handout
+
+    # -- movements that other services' events cause ----------------------
+    def reserve_for_approval(self, data: Mapping[str, Any], approved_at: datetime) -> Reservation | None:
+        """Reserve what an approved request needs; what is short is backordered.
+
+        An approval for a request we already hold, or one cancelled first, does nothing.
+        """
+        request_id = data["request_id"]
+        if self.session.get(Reservation, request_id) is not None:
+            return None
+        reservation = Reservation(
+            request_id=request_id,
+            status=Status.OPEN,
+            requester=data["requester"],
+            department=data["department"],
+            urgency=data["urgency"],
+            leader_assigned=data["leader_assigned"],
+            needed_by=data.get("needed_by"),
+            submitted_at=data["submitted_at"],
+            approved_at=approved_at,
+        )
+        self.session.add(reservation)
+        wanted: dict[str, int] = {}
+        for line in data["lines"]:
+            wanted[line["sku"]] = wanted.get(line["sku"], 0) + line["approved_quantity"]
+        for sku in sorted(wanted):
+            if wanted[sku] <= 0:
+                continue
+            self.item(sku)
+            reserved = self._reserve(sku, wanted[sku], request_id)
+            reservation.lines.append(
+                ReservationLine(
+                    sku=sku, approved=wanted[sku], reserved=reserved, backordered=wanted[sku] - reserved
+                )
+            )
+        if not reservation.lines:
+            reservation.status = Status.ISSUED
+        self._changed_reservations.add(request_id)
+        return reservation
+
+    def close(self, request_id: str, status: Status) -> None:
+        """Cancel or finish a request: release what it holds, drop its backorders.
+
+        A close that arrives before the approval is remembered, so the
+        approval, when it comes, reserves nothing.
+        """
+        reservation = self.session.get(Reservation, request_id)
+        if reservation is None:
+            self.session.add(Reservation(request_id=request_id, status=status))
+            return
+        if reservation.status in (Status.CANCELLED, Status.RECEIVED):
+            return
+        released = []
+        for sku, line in self._locked_lines(reservation).items():
+            if line.reserved:
+                self._move(
+                    sku,
+                    Movement.RELEASE,
+                    reserved=-line.reserved,
+                    guard=Item.reserved >= line.reserved,
+                    request_id=request_id,
+                    note=f"request {status}",
+                )
+                released.append(sku)
+            line.reserved = 0
+            line.backordered = 0
+        reservation.status = status
+        self.session.flush()
+        for sku in released:
+            self.fill_backorders(sku)
+
+    # -- backorders --------------------------------------------------------
+    def fill_backorders(self, sku: str) -> None:
+        """Reserve newly available stock for waiting requests, most pressing first."""
+        waiting = self._open_lines(sku, ReservationLine.backordered > 0)
+        if not waiting:
+            return
+        claims = [Claim(line, line.backordered, line.reservation.priority) for line in waiting]
+        for line, quantity in stock.fill_backorders(self._available(sku), claims):
+            reserved = self._reserve(sku, quantity, line.request_id)
+            line.reserved += reserved
+            line.backordered -= reserved
+            self._changed_reservations.add(line.request_id)
+
+    def _take_back(self, sku: str, shortfall: int) -> None:
+        holding = self._open_lines(sku, ReservationLine.reserved > 0)
+        claims = [Claim(line, line.reserved, line.reservation.priority) for line in holding]
+        for line, quantity in stock.take_back(shortfall, claims):
+            self._move(
+                sku,
+                Movement.RELEASE,
+                reserved=-quantity,
+                guard=Item.reserved >= quantity,
+                request_id=line.request_id,
+                note="a count found fewer than were reserved; backordered again",
+            )
+            line.reserved -= quantity
+            line.backordered += quantity
+            self._changed_reservations.add(line.request_id)
+
+    def _open_lines(self, sku: str, condition: ColumnElement[bool]) -> list[ReservationLine]:
+        query = (
+            select(ReservationLine)
+            .join(ReservationLine.reservation)
+            .options(contains_eager(ReservationLine.reservation))
+            .where(ReservationLine.sku == sku, Reservation.status == Status.OPEN, condition)
+            .execution_options(populate_existing=True)
+        )
+        return list(self.session.scalars(query))
+
+    # -- the primitives ----------------------------------------------------
+    def _lock(self, skus: Iterable[str]) -> dict[str, Item]:
+        # On PostgreSQL this row lock orders concurrent work on an item; SQLite
+        # has no row locks, but there every writing transaction is exclusive.
+        query = (
+            select(Item)
+            .where(Item.sku.in_(sorted(set(skus))))
+            .order_by(Item.sku)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {item.sku: item for item in self.session.scalars(query)}
+
+    def _locked_lines(self, reservation: Reservation) -> dict[str, ReservationLine]:
+        self._lock(line.sku for line in reservation.lines)
+        for line in reservation.lines:
+            self.session.refresh(line)
+        return {line.sku: line for line in reservation.lines}
+
+    def _available(self, sku: str) -> int:
+        return self.session.scalar(select(Item.on_hand - Item.reserved).where(Item.sku == sku))
+
+    def _reserve(self, sku: str, wanted: int, request_id: str) -> int:
+        """Reserve up to ``wanted``: all of it if available, else what there is."""
+        while True:
+            quantity, _short = stock.split(wanted, self._available(sku))
+            if quantity == 0:
+                return 0
+            moved = self._move(
+                sku,
+                Movement.RESERVATION,
+                reserved=quantity,
+                guard=Item.on_hand - Item.reserved >= quantity,
+                request_id=request_id,
+            )
+            if moved is not None:
+                return quantity
+            # Someone else took stock between our read and our update: look again.
+
+    def _move(
+        self,
+        sku: str,
+        kind: Movement,
+        *,
+        on_hand: int = 0,
+        reserved: int = 0,
+        guard: ColumnElement[bool] | None = None,
+        request_id: str | None = None,
+        note: str | None = None,
+    ) -> LedgerEntry | None:
+        """Change an item's stock if ``guard`` holds, and write the ledger entry."""
+        statement = (
+            update(Item)
+            .where(Item.sku == sku)
+            .values(
+                on_hand=Item.on_hand + on_hand,
+                reserved=Item.reserved + reserved,
+                updated_at=utcnow(),
+            )
+            .returning(Item.on_hand, Item.reserved)
+            .execution_options(synchronize_session=False)
+        )
+        if guard is not None:
+            statement = statement.where(guard)
+        row = self.session.execute(statement).first()
+        if row is None:
+            if kind == Movement.RESERVATION:
+                return None
+            raise StockRuleBroken(f"The stock of {sku} changed meanwhile; try again.")
+        self._available_before.setdefault(sku, (row.on_hand - on_hand) - (row.reserved - reserved))
+        if (item := self.session.identity_map.get(self.session.identity_key(Item, sku))) is not None:
+            set_committed_value(item, "on_hand", row.on_hand)
+            set_committed_value(item, "reserved", row.reserved)
+        entry = LedgerEntry(
+            sku=sku,
+            kind=kind,
+            on_hand_change=on_hand,
+            reserved_change=reserved,
+            on_hand_after=row.on_hand,
+            reserved_after=row.reserved,
+            request_id=request_id,
+            note=note,
+            by=self.by,
+            at=utcnow(),
+        )
+        self.session.add(entry)
+        return entry
+
+    # -- the events ----------------------------------------------------------
+    def settle(self) -> None:
+        """Open or resolve alerts, and record the events this work caused."""
+        self.session.flush()
+        for sku in sorted(self._changed_items | self._available_before.keys()):
+            item = self.session.get(Item, sku)
+            self._check_alert(item)
+            before = self._available_before.get(sku)
+            if sku in self._changed_items or item.available != before:
+                self._record(ev.ITEM_CHANGED, item_event_data(item))
+        for request_id in sorted(self._changed_reservations):
+            reservation = self.session.get(Reservation, request_id)
+            self._record(
+                ev.STOCK_RESERVED, reserved_event_data(reservation), correlation_id=request_id
+            )
+        self._available_before.clear()
+        self._changed_items.clear()
+        self._changed_reservations.clear()
+
+    def _check_alert(self, item: Item) -> None:
+        alert = self.session.scalar(
+            select(Alert).where(Alert.sku == item.sku, Alert.status == "open")
+        )
+        change = stock.alert_change(alert is not None, item.level)
+        if change == AlertChange.OPEN:
+            alert = Alert(
+                sku=item.sku,
+                status="open",
+                reorder_level=item.reorder_level,
+                reorder_quantity=item.reorder_quantity,
+                available_at_open=item.available,
+                opened_at=utcnow(),
+            )
+            self.session.add(alert)
+            self.session.flush()
+            self._record(ev.STOCK_LOW, alert_event_data(alert, item))
+        elif change == AlertChange.RESOLVE:
+            alert.status = "resolved"
+            alert.resolved_at = utcnow()
+            alert.available_at_resolve = item.available
+            self._record(ev.STOCK_RESTORED, alert_event_data(alert, item))
+
+    def _record(self, event_type: str, data: dict, correlation_id: str | None = None) -> None:
+        messaging.record(
+            self.session, Event.new(event_type, data, source=SOURCE, correlation_id=correlation_id)
+        )
+
+
+def item_event_data(item: Item) -> dict:
+    return {
+        "sku": item.sku,
+        "name": item.name,
+        "unit": item.unit,
+        "category": item.category,
+        "unit_cost": item.unit_cost,
+        "available": item.available,
+        "reorder_level": item.reorder_level,
+        "reorder_quantity": item.reorder_quantity,
+        "active": item.active,
+    }
+
+
+def reserved_event_data(reservation: Reservation) -> dict:
+    # Totals now held and still short per line, so a repeat changes nothing.
+    return {
+        "request_id": reservation.request_id,
+        "lines": [
+            {"sku": line.sku, "reserved_quantity": line.reserved, "backordered_quantity": line.backordered}
+            for line in reservation.lines
+        ],
+        "backordered": [line.sku for line in reservation.lines if line.backordered],
+    }
+
+
+def alert_event_data(alert: Alert, item: Item) -> dict:
+    return {
+        "alert_id": alert.id,
+        "sku": item.sku,
+        "name": item.name,
+        "available": item.available,
+        "reorder_level": item.reorder_level,
+        "reorder_quantity": item.reorder_quantity,
+    }

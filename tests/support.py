@@ -1,0 +1,19 @@
+"""Helpers for tests: waiting by polling, never by a fixed sleep."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+
+def poll(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
+    """Wait until ``predicate()`` is truthy and return it; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
