@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 import pika
-from pika.exceptions import AMQPError
+from pika.exceptions import AMQPConnectionError, AMQPError
 from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -84,14 +84,22 @@ class OutboxRelay:
     def _run_connection(self) -> None:
         self._batch = _Batch()
         self._next_tag = 0
+        opened = threading.Event()
+
+        def on_open(connection):
+            opened.set()
+            connection.channel(on_open_callback=self._on_channel_open)
+
         self._connection = pika.SelectConnection(
             connection_parameters(self.amqp_url),
-            on_open_callback=lambda conn: conn.channel(on_open_callback=self._on_channel_open),
+            on_open_callback=on_open,
             on_open_error_callback=lambda conn, exc: conn.ioloop.stop(),
             on_close_callback=self._on_connection_closed,
         )
         self._connection.ioloop.call_later(0.2, self._watch_stop)
         self._connection.ioloop.start()
+        if not opened.is_set():
+            raise AMQPConnectionError("could not open a connection")
 
     def _on_connection_closed(self, connection, reason) -> None:
         if not self._stop.is_set():

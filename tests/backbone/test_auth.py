@@ -1,0 +1,53 @@
+"""The token all three services accept, and the ones they must refuse."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from procurement_common.auth import (
+    ALGORITHM,
+    ISSUER,
+    InvalidToken,
+    Principal,
+    decode_token,
+    issue_token,
+)
+from procurement_common.settings import DEV_SECRET, ConfigurationError, Settings
+
+SECRET = "a-secret-long-enough-for-hs256-signing-0123456789"
+PERSON = Principal("u1", "li.na", "Li Na", "FIN", frozenset({"leader", "staff"}))
+
+
+def test_a_token_carries_the_person():
+    assert decode_token(SECRET, issue_token(SECRET, PERSON, 60)) == PERSON
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        issue_token(SECRET, PERSON, -1),
+        issue_token("another-secret-long-enough-for-hs256-0123456789", PERSON, 60),
+        jwt.encode({"sub": "u1", "username": "li.na", "iss": ISSUER}, key=None, algorithm="none"),
+        jwt.encode(
+            {"sub": "u1", "username": "x", "name": "x", "department": "FIN", "roles": []},
+            SECRET,
+            algorithm=ALGORITHM,
+        ),
+        "not-a-token",
+    ],
+    ids=["expired", "signed with another key", "alg none", "missing claims", "garbage"],
+)
+def test_a_bad_token_is_refused(token):
+    with pytest.raises(InvalidToken):
+        decode_token(SECRET, token)
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ConfigurationError):
+        Settings.from_env("requests", {"APP_ENV": "production", "AUTH_SECRET": DEV_SECRET})
+
+
+def test_a_short_secret_is_refused():
+    with pytest.raises(ConfigurationError):
+        Settings.from_env("requests", {"AUTH_SECRET": "short"})
