@@ -72,7 +72,8 @@ class Topology:
 
 def connection_parameters(amqp_url: str, **overrides) -> pika.URLParameters:
     params = pika.URLParameters(amqp_url)
-    params.heartbeat = overrides.get("heartbeat", 30)
+    if "heartbeat" not in amqp_url:  # a ?heartbeat= in the URL wins
+        params.heartbeat = overrides.get("heartbeat", 30)
     # A publish must not hang forever while the broker is blocked by an alarm.
     params.blocked_connection_timeout = overrides.get("blocked_connection_timeout", 60)
     params.connection_attempts = 1

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 import pika
@@ -26,6 +28,7 @@ class Broker:
     """A test's own handle on RabbitMQ: publish like a relay, look into queues."""
 
     def __init__(self, amqp_url: str):
+        self.vhost = urllib.parse.unquote(amqp_url.rsplit("/", 1)[1])
         self.topology = Topology()
         self.connection = pika.BlockingConnection(connection_parameters(amqp_url))
         self.channel = self.connection.channel()
@@ -44,6 +47,15 @@ class Broker:
     def depth(self, queue: str) -> int:
         return self.channel.queue_declare(queue, passive=True).method.message_count
 
+    def held(self, queue: str) -> int:
+        """Messages ready plus delivered and not yet acked."""
+        result = subprocess.run(
+            ["rabbitmqctl", "-q", "list_queues", "-p", self.vhost, "name", "messages"],
+            capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        counts = dict(line.split("\t") for line in result.stdout.splitlines()[1:] if "\t" in line)
+        return int(counts[queue])
+
     def close(self):
         with contextlib.suppress(pika.exceptions.AMQPError):
             self.connection.close()
@@ -61,7 +73,7 @@ def run_consumer(engine, amqp_url):
     """Start the toy consumer in a thread; return the outcomes it reports."""
     started = []
 
-    def start(**kwargs):
+    def start(amqp_url=amqp_url, **kwargs):
         outcomes: list[str] = []
         stop = threading.Event()
         consumer = toy.consumer(engine, amqp_url, on_outcome=outcomes.append, **kwargs)

@@ -103,3 +103,18 @@ def test_the_relay_publishes_every_outbox_row_once_confirmed(
     assert unsent == 0
     assert set(outcomes) == {Outcome.APPLIED}
     assert all(toy.counter(engine, f"relayed-{n}") == 1 for n in range(300))
+
+
+def test_a_handler_slower_than_the_heartbeat_keeps_its_connection(
+    engine, amqp_url, broker, run_consumer, wait_until
+):
+    # One-second heartbeats: a blocked I/O loop would lose the connection and
+    # the unacked message would come back as a duplicate.
+    outcomes = run_consumer(amqp_url=f"{amqp_url}?heartbeat=1")
+    broker.publish(toy.new_event("slow", by="slow").to_json())
+    broker.publish(toy.new_event("after-slow").to_json())
+
+    wait_until(lambda: len(outcomes) >= 2, timeout=30, message="both events")
+    wait_until(lambda: broker.held(QUEUE) == 0, timeout=60, interval=0.5, message="both acks")
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED]
+    assert toy.counter(engine, "slow") == 1

@@ -5,6 +5,8 @@ If an event were applied twice, its counter would say 2.
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Column, Integer, String, Table, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,8 @@ counters = Table(
     Column("value", Integer, nullable=False),
 )
 
+SLOW_SECONDS = 8.0
+
 # The toy listens where the approvals service would.
 QUEUE_OWNER = "approvals"
 EVENT_TYPE = ev.REQUEST_CANCELLED
@@ -31,6 +35,8 @@ EVENT_TYPE = ev.REQUEST_CANCELLED
 def bump(session: Session, event: Event) -> None:
     if event.data["by"] == "poison":
         raise RuntimeError("this event can never be handled")
+    if event.data["by"] == "slow":
+        time.sleep(SLOW_SECONDS)
     key = event.data["request_id"]
     current = session.scalar(select(counters.c.value).where(counters.c.key == key))
     if current is None:

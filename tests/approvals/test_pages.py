@@ -1,0 +1,129 @@
+"""The leader's pages: sign-in redirect, the inbox, decisions by form, delegation."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from procurement_common.auth import COOKIE_NAME
+
+
+@pytest.fixture
+def browser(approvals):
+    """A browser signed in as someone, the way the requests service signs her in."""
+
+    def sign_in(username: str):
+        client = approvals.app.test_client()
+        client.set_cookie(COOKIE_NAME, approvals.token_for(username))
+        return client
+
+    return sign_in
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_signed_out_visit_goes_to_the_requests_sign_in_and_back(approvals):
+    first = approvals.client.get("/")
+    assert first.status_code in (302, 303)
+    assert urlparse(first.location).path == "/login"
+
+    second = approvals.client.get("/login?next=/")
+    assert second.status_code in (302, 303)
+    target = urlparse(second.location)
+    assert f"{target.scheme}://{target.netloc}" == approvals.settings.service_urls["requests"]
+    assert target.path == "/login"
+    assert parse_qs(target.query)["next"] == ["http://localhost/"]
+
+
+def test_staff_may_not_open_the_inbox(approvals, browser):
+    assert browser("zhang.wei").get("/").status_code == 403
+
+
+def test_the_inbox_shows_the_request_and_approves_in_one_click(approvals, browser):
+    request_id = approvals.submit("zhang.wei", {"PAPER-A4": 10})
+    task = approvals.task_for("li.na", request_id)
+    leader = browser("li.na")
+
+    page = leader.get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Zhang Wei" in html and "Finance" in html and "PAPER-A4" in html and "250.00" in html
+
+    response = leader.post(
+        f"/tasks/{task['id']}/decision",
+        data={
+            "csrf_token": csrf_token(html),
+            "decision": "approve",
+            "sku": "PAPER-A4",
+            "approved_quantity": "7",
+        },
+    )
+
+    assert response.status_code == 303
+    (approved,) = approvals.published("approval.approved", request_id)
+    assert approved["data"]["lines"][0]["approved_quantity"] == 7
+    assert "Nothing is waiting" in leader.get("/").get_data(as_text=True)
+
+
+def test_a_rejection_by_form_needs_a_reason(approvals, browser):
+    request_id = approvals.submit("zhang.wei")
+    task = approvals.task_for("li.na", request_id)
+    leader = browser("li.na")
+    token = csrf_token(leader.get("/").get_data(as_text=True))
+
+    refused = leader.post(
+        f"/tasks/{task['id']}/decision", data={"csrf_token": token, "decision": "reject"}
+    )
+    assert refused.status_code == 303
+    assert "needs a comment" in leader.get("/").get_data(as_text=True)
+    assert approvals.published("approval.rejected") == []
+
+    leader.post(
+        f"/tasks/{task['id']}/decision",
+        data={"csrf_token": token, "decision": "reject", "comment": "Not now"},
+    )
+    assert len(approvals.published("approval.rejected", request_id)) == 1
+
+
+def test_a_form_without_a_csrf_token_is_refused(approvals, browser):
+    request_id = approvals.submit("zhang.wei")
+    task = approvals.task_for("li.na", request_id)
+
+    response = browser("li.na").post(f"/tasks/{task['id']}/decision", data={"decision": "approve"})
+
+    assert response.status_code == 400
+    assert approvals.published("approval.approved") == []
+
+
+def test_a_leader_delegates_from_the_delegation_page(approvals, browser, today, days):
+    approvals.seed()
+    leader = browser("li.na")
+    page = leader.get("/delegations").get_data(as_text=True)
+    assert "zhao.lei" in page
+
+    leader.post(
+        "/delegations",
+        data={
+            "csrf_token": csrf_token(page),
+            "delegate": "zhao.lei",
+            "starts": str(today),
+            "ends": str(today + days(2)),
+        },
+    )
+
+    assert approvals.get("li.na", "/delegations").json["total"] == 1
+    backwards = leader.post(
+        "/delegations",
+        data={
+            "csrf_token": csrf_token(page),
+            "delegate": "zhao.lei",
+            "starts": str(today + days(9)),
+            "ends": str(today + days(8)),
+        },
+        follow_redirects=True,
+    )
+    assert "ends before it starts" in backwards.get_data(as_text=True)

@@ -1,0 +1,119 @@
+"""Stock alerts: once per crossing, aware of what is reserved; as JSON, Atom and SSE."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+
+
+@pytest.fixture
+def toner(add_item):
+    """10 on hand, reorder level 5, reorder quantity 6."""
+    return add_item("TONER", on_hand=10, reorder_level=5, reorder_quantity=6, name="HP toner")
+
+
+def test_one_alert_per_crossing_counting_what_is_reserved(
+    client, clerk, toner, deliver, approved, published
+):
+    deliver(approved("r-1", {"TONER": 3}))  # available 7: above the level
+    assert published("stock.low") == []
+
+    deliver(approved("r-2", {"TONER": 2}))  # available 5, with 10 still on the shelf
+    deliver(approved("r-3", {"TONER": 1}))  # 4: still the same alert
+    low = published("stock.low")
+    assert len(low) == 1
+    assert {
+        key: low[0][key] for key in ("sku", "available", "reorder_level", "reorder_quantity")
+    } == {
+        "sku": "TONER",
+        "available": 5,
+        "reorder_level": 5,
+        "reorder_quantity": 6,
+    }
+
+    client.post("/api/v1/receipts", json={"sku": "TONER", "quantity": 10}, headers=clerk)
+    client.post("/api/v1/receipts", json={"sku": "TONER", "quantity": 1}, headers=clerk)
+    restored = published("stock.restored")
+    assert len(restored) == 1
+    assert restored[0]["alert_id"] == low[0]["alert_id"]
+    assert restored[0]["available"] == 14
+
+    deliver(approved("r-4", {"TONER": 10}))  # down again: a new crossing, a new alert
+    assert len(published("stock.low")) == 2
+
+    alerts = client.get("/api/v1/alerts", headers=clerk).json
+    assert alerts["total"] == 2
+    assert [a["status"] for a in alerts["items"]] == ["open", "resolved"]
+    assert client.get("/api/v1/alerts?status=resolved", headers=clerk).json["total"] == 1
+    assert client.get("/api/v1/alerts?status=maybe", headers=clerk).status_code == 422
+
+
+def test_every_change_of_available_is_announced_for_the_catalog(
+    toner, deliver, approved, published
+):
+    before = len(published("item.changed"))
+    deliver(approved("r-1", {"TONER": 3}))
+    changed = published("item.changed")[before:]
+    assert [data["available"] for data in changed] == [7]
+
+
+def test_the_atom_feed_reads_in_a_feed_reader_and_says_what_is_left_and_what_to_order(
+    client, clerk, toner, deliver, approved
+):
+    deliver(approved("r-1", {"TONER": 6}))  # 4 available: low
+    client.post("/api/v1/receipts", json={"sku": "TONER", "quantity": 20}, headers=clerk)
+
+    response = client.get("/api/v1/alerts.atom")
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    feed = feedparser.parse(response.data)
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.title.startswith("Stock alerts")
+    restored, low = feed.entries
+    assert low.title == "Low stock: HP toner (TONER)"
+    assert "4 piece left" in low.content[0].value
+    assert "Order 6 piece" in low.content[0].value
+    assert restored.title == "Restored: HP toner (TONER)"
+    assert low.id != restored.id
+
+
+def test_a_feed_key_when_set_is_needed_instead_of_a_token(app_for, database_url):
+    client = app_for(database_url, FEED_KEY="wall-screen-key").test_client()
+    assert client.get("/api/v1/alerts.atom").status_code == 401
+    response = client.get("/api/v1/alerts.atom?key=guess")
+    assert response.status_code == 403
+    assert response.json["message"]
+    assert client.get("/api/v1/alerts.atom?key=wall-screen-key").status_code == 200
+    assert client.get("/api/v1/alerts/stream").status_code == 401
+
+
+def test_the_live_stream_sends_the_open_alerts_and_ends_so_the_browser_reconnects(
+    app_for, database_url, auth_header
+):
+    app = app_for(database_url, ALERT_STREAM_SECONDS="0.3", ALERT_STREAM_POLL_SECONDS="0.05")
+    client = app.test_client()
+    clerk = auth_header("chen.jie")
+    client.post(
+        "/api/v1/items",
+        json={
+            "sku": "TONER",
+            "name": "HP toner",
+            "unit": "piece",
+            "unit_cost": "420.00",
+            "reorder_level": 3,
+            "reorder_quantity": 6,
+        },
+        headers=clerk,
+    )
+
+    response = client.get("/api/v1/alerts/stream")
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    body = response.get_data(as_text=True)
+    assert body.startswith("retry: 3000\n\n")
+    assert body.count("event: alerts") == 1  # sent once, then only when it changes
+    assert '"sku":"TONER"' in body
+    event_id = body.split("id: ")[1].split("\n")[0]
+
+    again = client.get("/api/v1/alerts/stream", headers={"Last-Event-ID": event_id})
+    assert "event: alerts" not in again.get_data(as_text=True)

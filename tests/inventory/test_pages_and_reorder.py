@@ -1,0 +1,141 @@
+"""The clerk's pages and the reorder suggestions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from procurement_common.auth import COOKIE_NAME
+
+
+@pytest.fixture
+def browser(app, token_for):
+    """A test client signed in as the clerk, the way the requests service signs in browsers."""
+    client = app.test_client()
+    client.set_cookie(COOKIE_NAME, token_for("chen.jie"))
+    return client
+
+
+def csrf_token(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def test_a_signed_out_visit_is_sent_to_sign_in_at_the_requests_service(client):
+    response = client.get("/receive")
+    assert response.status_code in (302, 303)
+    assert response.location == "/login?next=%2Freceive"
+    response = client.get(response.location)
+    assert response.status_code in (302, 303)
+    target = urlsplit(response.location)
+    assert f"{target.scheme}://{target.netloc}" == "http://127.0.0.1:8001"
+    assert target.path == "/login"
+    assert parse_qs(target.query)["next"] == ["http://127.0.0.1:8002/receive"]
+
+
+def test_staff_may_see_the_stock_list_but_not_the_clerks_pages(app, token_for, add_item):
+    add_item("PAPER-A4", on_hand=200, reorder_level=40)
+    client = app.test_client()
+    client.set_cookie(COOKIE_NAME, token_for("zhang.wei"))
+    assert client.get("/").status_code == 200
+    assert client.get("/receive").status_code == 403
+
+
+def test_the_stock_list_marks_low_items(browser, add_item):
+    add_item("PAPER-A4", on_hand=200, reorder_level=40)
+    add_item("TONER", on_hand=2, reorder_level=3)
+    page = browser.get("/").get_data(as_text=True)
+    rows = {row.split("</a>")[0].split(">")[-1]: row for row in page.split("<tr>")[2:]}
+    assert "Low" in rows["TONER"]
+    assert "Low" not in rows["PAPER-A4"]
+    assert "TONER" not in browser.get("/?q=paper").get_data(as_text=True)
+
+
+def test_goods_are_received_through_the_form(browser, clerk, client, add_item):
+    add_item("PAPER-A4", on_hand=10)
+    token = csrf_token(browser.get("/receive"))
+    response = browser.post(
+        "/receive", data={"csrf_token": token, "sku": "PAPER-A4", "quantity": "5", "note": "PO 3"}
+    )
+    assert response.status_code == 303
+    assert client.get("/api/v1/items/PAPER-A4", headers=clerk).json["on_hand"] == 15
+
+
+def test_the_form_shows_the_same_errors_as_the_api_and_changes_nothing(
+    browser, clerk, client, add_item
+):
+    add_item("PAPER-A4", on_hand=10)
+    token = csrf_token(browser.get("/count"))
+    response = browser.post(
+        "/count",
+        data={"csrf_token": token, "sku": "PAPER-A4", "counted_quantity": "3", "reason": ""},
+    )
+    assert response.status_code == 422
+    assert "Say why the count differs." in response.get_data(as_text=True)
+    assert client.get("/api/v1/items/PAPER-A4", headers=clerk).json["on_hand"] == 10
+
+
+def test_a_post_without_the_csrf_token_is_refused(browser, add_item):
+    add_item("PAPER-A4", on_hand=10)
+    response = browser.post("/receive", data={"sku": "PAPER-A4", "quantity": "5"})
+    assert response.status_code == 400
+
+
+def test_the_hand_out_queue_is_most_pressing_first_with_one_button(
+    browser, clerk, client, add_item, deliver, approved
+):
+    add_item("PAPER-A4", on_hand=100)
+    deliver(approved("normal-1", {"PAPER-A4": 1}))
+    deliver(approved("urgent-1", {"PAPER-A4": 1}, urgency="urgent"))
+    page = browser.get("/handouts").get_data(as_text=True)
+    assert page.index("urgent-1") < page.index("normal-1")
+
+    response = browser.post(
+        "/handouts",
+        data={"csrf_token": csrf_token(browser.get("/handouts")), "request_id": "urgent-1"},
+    )
+    assert response.status_code == 303
+    page = browser.get("/handouts").get_data(as_text=True)
+    assert "Handed out 1 PAPER-A4 for request urgent-1." in page
+    assert 'value="urgent-1"' not in page and 'value="normal-1"' in page
+    reservation = client.get("/api/v1/reservations/urgent-1", headers=clerk).json
+    assert reservation["status"] == "issued"
+
+
+def test_reorder_suggestions_count_backorders_and_say_why(
+    client, clerk, browser, add_item, deliver, approved
+):
+    add_item("PAPER-A4", on_hand=200, reorder_level=40, reorder_quantity=100, unit_cost="25.00")
+    add_item("TONER", on_hand=4, reorder_level=3, reorder_quantity=6, unit_cost="420.00")
+    deliver(approved("r-1", {"TONER": 10}))  # 4 reserved, 6 backordered
+
+    suggestions = client.get("/api/v1/reorder-suggestions", headers=clerk).json
+    assert suggestions["total"] == 1
+    toner = suggestions["items"][0]
+    assert (toner["sku"], toner["available"], toner["backordered"], toner["quantity"]) == (
+        "TONER",
+        0,
+        6,
+        10,
+    )
+    assert toner["cost"] == suggestions["cost"] == "4200.00"
+    assert "6 backordered" in toner["reason"]
+
+    response = client.get("/api/v1/reorder-suggestions.csv", headers=clerk)
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(row["sku"], row["quantity"]) for row in rows] == [("TONER", "10")]
+
+    page = browser.get("/reorder").get_data(as_text=True)
+    assert "TONER" in page and "PAPER-A4" not in page
+    assert browser.get("/reorder.csv").mimetype == "text/csv"
+
+
+def test_an_items_ledger_page_lists_its_movements(browser, add_item):
+    add_item("PAPER-A4", on_hand=10)
+    page = browser.get("/items/PAPER-A4").get_data(as_text=True)
+    assert "opening stock" in page
+    assert browser.get("/items/NO-SUCH").status_code == 404
