@@ -17,6 +17,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from .consumer import EventConsumer, Handler
+from .dead_letters import DeadLetterQueue
 from .migrations import upgrade
 from .outbox import MessagingTables
 from .relay import OutboxRelay
@@ -110,6 +111,25 @@ class Service:
         @group.command(help="Consume events, relay the outbox and run timed jobs.")
         def worker():
             service.run_worker(service.settings())
+
+        @group.group("dead-letters", help="Messages this service could not handle.")
+        def dead_letters():
+            pass
+
+        @dead_letters.command("list", help="List the dead letters, leaving them in place.")
+        def list_dead_letters():
+            letters = DeadLetterQueue(service.settings().amqp_url, service.name).list()
+            for letter in letters:
+                click.echo(f"{letter.event_id}  {letter.event_type}  {letter.reason}")
+            click.echo(f"{len(letters)} dead letter(s) in {service.name}")
+
+        @dead_letters.command("replay", help="Send one dead letter back for another try.")
+        @click.argument("event_id")
+        def replay_dead_letter(event_id):
+            letter = DeadLetterQueue(service.settings().amqp_url, service.name).replay(event_id)
+            if letter is None:
+                raise click.ClickException(f"no dead letter with event id {event_id}")
+            click.echo(f"replayed {letter.event_id} ({letter.event_type})")
 
         for command in self.commands:
             group.add_command(command)

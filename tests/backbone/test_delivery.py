@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from procurement_common.consumer import Outcome
+from procurement_common.dead_letters import DeadLetterQueue
 from procurement_common.relay import OutboxRelay
 from procurement_common.topology import Topology
 
@@ -118,3 +119,23 @@ def test_a_handler_slower_than_the_heartbeat_keeps_its_connection(
     wait_until(lambda: broker.held(QUEUE) == 0, timeout=60, interval=0.5, message="both acks")
     assert outcomes == [Outcome.APPLIED, Outcome.APPLIED]
     assert toy.counter(engine, "slow") == 1
+
+
+def test_a_dead_letter_can_be_listed_and_replayed_once_the_cause_is_fixed(
+    engine, broker, amqp_url, run_consumer, wait_until, monkeypatch
+):
+    poisoned = toy.new_event("fixed-later", by="poison")
+    broker.publish(poisoned.to_json())
+    run_consumer()
+    wait_until(lambda: broker.depth(DEAD) == 1, message="the dead letter")
+
+    dead_letters = DeadLetterQueue(amqp_url, toy.QUEUE_OWNER)
+    [letter] = dead_letters.list()
+    assert (letter.event_id, letter.event_type) == (poisoned.id, poisoned.type)
+    assert letter.reason == "delivery_limit"
+    assert broker.depth(DEAD) == 1, "listing must leave the letter in place"
+
+    monkeypatch.setattr(toy, "FAILING_SENDERS", set())
+    assert dead_letters.replay(poisoned.id).event_id == poisoned.id
+    wait_until(lambda: toy.counter(engine, "fixed-later") == 1, message="the replayed event")
+    assert broker.depth(DEAD) == 0
