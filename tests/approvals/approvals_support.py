@@ -168,5 +168,3 @@ class Approvals:
             headers=self.headers(leader),
             json={"delegate": delegate, "starts": str(starts), "ends": str(ends)},
         )
-
-

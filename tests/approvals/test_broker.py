@@ -88,9 +88,12 @@ def test_a_two_level_approval_with_a_delegate_through_the_broker(
 
     first = poll(lambda: live.inbox("zhao.lei", request_id=request_id), message="level-1 task")[0]
     assert first["approver"] == "li.na"
-    assert live.decide(
-        "zhao.lei", first["id"], lines=[{"sku": "TONER-HP-26A", "approved_quantity": 2}]
-    ).json["decision"]["acting_for"] == "li.na"
+    assert (
+        live.decide(
+            "zhao.lei", first["id"], lines=[{"sku": "TONER-HP-26A", "approved_quantity": 2}]
+        ).json["decision"]["acting_for"]
+        == "li.na"
+    )
     second = poll(lambda: live.inbox("wang.fang", request_id=request_id), message="level 2")[0]
     assert live.decide("wang.fang", second["id"]).status_code == 200
 

@@ -77,12 +77,42 @@ def test_someone_elses_task_cannot_be_read(approvals, task):
     [
         ("an unknown decision", {"decision": "maybe"}),
         ("no decision at all", {}),
-        ("a cut above the asked quantity", {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": 11}]}),
-        ("a negative quantity", {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": -1}]}),
-        ("a quantity that is not a number", {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": "lots"}]}),
-        ("a cut of an item not asked for", {"decision": "approve", "lines": [{"sku": "TONER-HP-26A", "approved_quantity": 1}]}),
-        ("the same item cut twice", {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": 1}, {"sku": "PAPER-A4", "approved_quantity": 2}]}),
-        ("everything cut to nothing", {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": 0}, {"sku": "PEN-GEL-BLK", "approved_quantity": 0}]}),
+        (
+            "a cut above the asked quantity",
+            {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": 11}]},
+        ),
+        (
+            "a negative quantity",
+            {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": -1}]},
+        ),
+        (
+            "a quantity that is not a number",
+            {"decision": "approve", "lines": [{"sku": "PAPER-A4", "approved_quantity": "lots"}]},
+        ),
+        (
+            "a cut of an item not asked for",
+            {"decision": "approve", "lines": [{"sku": "TONER-HP-26A", "approved_quantity": 1}]},
+        ),
+        (
+            "the same item cut twice",
+            {
+                "decision": "approve",
+                "lines": [
+                    {"sku": "PAPER-A4", "approved_quantity": 1},
+                    {"sku": "PAPER-A4", "approved_quantity": 2},
+                ],
+            },
+        ),
+        (
+            "everything cut to nothing",
+            {
+                "decision": "approve",
+                "lines": [
+                    {"sku": "PAPER-A4", "approved_quantity": 0},
+                    {"sku": "PEN-GEL-BLK", "approved_quantity": 0},
+                ],
+            },
+        ),
         ("a rejection without a comment", {"decision": "reject"}),
         ("a return with only spaces as comment", {"decision": "return", "comment": "   "}),
         ("lines that are not a list", {"decision": "approve", "lines": "PAPER-A4"}),

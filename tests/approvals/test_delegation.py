@@ -73,7 +73,10 @@ def test_a_delegate_may_not_decide_her_own_request(approvals, today, days):
 def test_bad_delegations_are_refused_with_a_clear_message(
     approvals, today, days, case, delegate, starts, ends, status, words
 ):
-    assert approvals.delegate("li.na", "zhao.lei", today + days(10), today + days(20)).status_code == 201
+    assert (
+        approvals.delegate("li.na", "zhao.lei", today + days(10), today + days(20)).status_code
+        == 201
+    )
 
     response = approvals.delegate("li.na", delegate, today + days(starts), today + days(ends))
 

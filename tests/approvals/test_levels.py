@@ -10,9 +10,7 @@ def test_above_the_threshold_the_director_approves_after_the_head_and_only_cuts_
     assert approvals.inbox("wang.fang") == [], "the director waits for the head"
 
     first = approvals.task_for("li.na", request_id)
-    approvals.decide(
-        "li.na", first["id"], lines=[{"sku": "TONER-HP-26A", "approved_quantity": 2}]
-    )
+    approvals.decide("li.na", first["id"], lines=[{"sku": "TONER-HP-26A", "approved_quantity": 2}])
 
     assert approvals.published("approval.approved", request_id) == []
     requested = approvals.published("approval.requested", request_id)

@@ -15,7 +15,17 @@ from procurement_common.relay import OutboxRelay
 from procurement_common.topology import Topology
 
 import toy
-from dying_consumer import DIED_BEFORE_ACK
+from dying import DIED
+
+
+def run_dying(role: str, database_url: str, amqp_url: str) -> int:
+    script = Path(__file__).parent / "dying.py"
+    process = subprocess.Popen([sys.executable, str(script), role, database_url, amqp_url])
+    try:
+        return process.wait(timeout=30)
+    finally:
+        process.kill()
+
 
 QUEUE = Topology.queue_name(toy.QUEUE_OWNER)
 DEAD = Topology.dead_letter_queue_name(toy.QUEUE_OWNER)
@@ -37,13 +47,7 @@ def test_a_consumer_killed_after_commit_and_before_ack_has_no_double_effect(
     engine, broker, run_consumer, database_url, amqp_url, wait_until
 ):
     broker.publish(toy.new_event("killed").to_json())
-    dying = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "dying_consumer.py"), database_url, amqp_url]
-    )
-    try:
-        assert dying.wait(timeout=30) == DIED_BEFORE_ACK
-    finally:
-        dying.kill()
+    assert run_dying("consumer", database_url, amqp_url) == DIED
     assert toy.counter(engine, "killed") == 1
 
     # The broker gives the unacked message to the next consumer, which skips it.
@@ -139,3 +143,25 @@ def test_a_dead_letter_can_be_listed_and_replayed_once_the_cause_is_fixed(
     assert dead_letters.replay(poisoned.id).event_id == poisoned.id
     wait_until(lambda: toy.counter(engine, "fixed-later") == 1, message="the replayed event")
     assert broker.depth(DEAD) == 0
+
+
+def test_a_relay_killed_after_the_confirm_and_before_marking_sends_again_and_it_applies_once(
+    engine, database_url, amqp_url, run_consumer, wait_until
+):
+    event = toy.new_event("resent")
+    with engine.begin() as connection:
+        toy.messaging.record(connection, event)
+    assert run_dying("relay", database_url, amqp_url) == DIED
+
+    stop = threading.Event()
+    relay = OutboxRelay(engine, toy.messaging.outbox, amqp_url)
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    outcomes = run_consumer()
+    try:
+        wait_until(lambda: len(outcomes) == 2, message="the first send and the resend")
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert sorted(outcomes) == [Outcome.APPLIED, Outcome.DUPLICATE]
+    assert toy.counter(engine, "resent") == 1
