@@ -4,6 +4,7 @@ and RabbitMQ virtual host."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -161,3 +162,21 @@ class Client(requests.Session):
     def request(self, method, service, path="", **kwargs):
         kwargs.setdefault("timeout", 15)
         return super().request(method, f"{self.system.url(service)}/api/v1{path}", **kwargs)
+
+
+@contextlib.contextmanager
+def running_system(backend: str, workdir: Path, postgres_databases, virtual_hosts, **extra_env):
+    """Start the six processes on fresh databases of ``backend``; stop them after."""
+    if backend == "postgresql":
+        urls = {service: postgres_databases.create() for service in PACKAGES}
+    else:
+        urls = {service: f"sqlite:///{workdir}/{service}.db" for service in PACKAGES}
+    system = System(workdir, virtual_hosts.create(), urls, extra_env=extra_env)
+    try:
+        system.start_all()
+        yield system
+    except BaseException:
+        print(system.logs())
+        raise
+    finally:
+        system.stop_all()

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from system import PACKAGES, System
+from system import running_system
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def system(request, tmp_path_factory, postgres_databases, virtual_hosts):
     """The six processes, once per database backend, shared by a module's tests."""
-    backend = request.param
-    workdir = tmp_path_factory.mktemp(f"system-{backend}")
-    if backend == "postgresql":
-        urls = {service: postgres_databases.create() for service in PACKAGES}
-    else:
-        urls = {service: f"sqlite:///{workdir}/{service}.db" for service in PACKAGES}
-    extra = getattr(request.module, "SYSTEM_ENV", {})
-    system = System(workdir, virtual_hosts.create(), urls, extra_env=extra)
-    try:
-        system.start_all()
+    workdir = tmp_path_factory.mktemp(f"system-{request.param}")
+    with running_system(request.param, workdir, postgres_databases, virtual_hosts) as system:
         yield system
-    except BaseException:
-        print(system.logs())
-        raise
-    finally:
-        system.stop_all()
-    if request.node.session.testsfailed:
-        print(system.logs())
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    system = item.funcargs.get("system") if hasattr(item, "funcargs") else None
+    if report.failed and system is not None:
+        report.sections.append(("processes' logs", system.logs()))
+    return report
