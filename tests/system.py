@@ -19,7 +19,7 @@ from procurement_common.settings import DEFAULT_PORTS
 
 from support import poll
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
     "requests": "request_service",
     "inventory": "inventory_service",
@@ -151,17 +151,27 @@ class System:
         return Client(self, self.token(username))
 
 
-class Client(requests.Session):
+class Client:
     """A signed-in person: ``client.post("requests", "/requests", json=...)``."""
 
     def __init__(self, system: System, token: str):
-        super().__init__()
         self.system = system
-        self.headers["Authorization"] = f"Bearer {token}"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def request(self, method, service, path="", **kwargs):
+    def call(self, method: str, service: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 15)
-        return super().request(method, f"{self.system.url(service)}/api/v1{path}", **kwargs)
+        url = f"{self.system.url(service)}/api/v1{path}"
+        return self.session.request(method, url, **kwargs)
+
+    def get(self, service: str, path: str, **kwargs) -> requests.Response:
+        return self.call("GET", service, path, **kwargs)
+
+    def post(self, service: str, path: str, **kwargs) -> requests.Response:
+        return self.call("POST", service, path, **kwargs)
+
+    def put(self, service: str, path: str, **kwargs) -> requests.Response:
+        return self.call("PUT", service, path, **kwargs)
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ class _Batch:
     in_flight: dict[int, tuple[int, str]] = field(default_factory=dict)  # tag -> (row, event)
     returned: set[str] = field(default_factory=set)
     confirmed: list[int] = field(default_factory=list)
+    unroutable: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
 
 
@@ -164,7 +165,7 @@ class OutboxRelay:
             return connection.execute(query).all()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
-        # Unroutable: the broker still acks it, so remember it as failed.
+        # The broker acks an unroutable message too; this tells the two apart.
         self._batch.returned.add(properties.message_id)
 
     def _on_confirm(self, frame) -> None:
@@ -177,10 +178,12 @@ class OutboxRelay:
         )
         for tag in tags:
             row_id, event_id = self._batch.in_flight.pop(tag)
-            if acked and event_id not in self._batch.returned:
-                self._batch.confirmed.append(row_id)
-            else:
+            if not acked:
                 self._batch.failed.append(row_id)
+            elif event_id in self._batch.returned:
+                self._batch.unroutable.append(row_id)
+            else:
+                self._batch.confirmed.append(row_id)
         if not self._batch.in_flight:
             self._finish_batch()
 
@@ -203,10 +206,20 @@ class OutboxRelay:
                     .where(self.outbox.c.id.in_(batch.confirmed))
                     .values(sent_at=utcnow())
                 )
+            if batch.unroutable:
+                # Every process declares every subscription, so no queue wants
+                # this type (stock alerts have no consumer yet): sending it
+                # again would not change that. Kept, marked, not retried.
+                log.info("relay: %d events had no subscriber", len(batch.unroutable))
+                connection.execute(
+                    update(self.outbox)
+                    .where(self.outbox.c.id.in_(batch.unroutable))
+                    .values(sent_at=utcnow(), last_error="unroutable: no queue subscribes")
+                )
             if batch.failed:
-                log.error("relay: %d events not accepted by the broker", len(batch.failed))
+                log.error("relay: %d events refused by the broker", len(batch.failed))
                 connection.execute(
                     update(self.outbox)
                     .where(self.outbox.c.id.in_(batch.failed))
-                    .values(attempts=self.outbox.c.attempts + 1, last_error="not routed or nacked")
+                    .values(attempts=self.outbox.c.attempts + 1, last_error="nacked by the broker")
                 )

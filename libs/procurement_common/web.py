@@ -22,8 +22,14 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+    UnprocessableEntity,
+)
 
 from .db import make_engine, make_sessionmaker
 from .outbox import MessagingTables
@@ -156,7 +162,16 @@ def _install_errors(app: Flask, api: Api) -> None:
         exc.data = {"messages": {"json": error.normalized_messages()}}
         return handle_http(exc)
 
+    def handle_database_down(error: OperationalError):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        exc = ServiceUnavailable(
+            "The database is not answering; nothing was saved. Try again shortly."
+        )
+        exc.data = {"headers": {"Retry-After": "2"}}
+        return handle_http(exc)
+
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(ValidationError, handle_invalid)
     app.register_error_handler(Exception, handle_unexpected)

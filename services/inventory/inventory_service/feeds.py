@@ -52,11 +52,19 @@ def atom_feed(alerts: Iterable[Alert], feed_url: str, stock_url: str) -> bytes:
     feed.language("en")
     entries = []
     for alert in alerts:
-        entries.append((alert.opened_at, f"urn:uuid:{alert.id}", "Low stock", low_text(alert), alert))
+        entries.append(
+            (alert.opened_at, f"urn:uuid:{alert.id}", "Low stock", low_text(alert), alert)
+        )
         if alert.resolved_at is not None:
             restored_id = uuid.uuid5(uuid.UUID(alert.id), "restored")
             entries.append(
-                (alert.resolved_at, f"urn:uuid:{restored_id}", "Restored", restored_text(alert), alert)
+                (
+                    alert.resolved_at,
+                    f"urn:uuid:{restored_id}",
+                    "Restored",
+                    restored_text(alert),
+                    alert,
+                )
             )
     entries.sort(key=lambda entry: entry[0], reverse=True)
     feed.updated(entries[0][0] if entries else utcnow())

@@ -5,18 +5,32 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from marshmallow import Schema, ValidationError
+from sqlalchemy import select
 
 from procurement_common.auth import CLERK, current_user, page_auth
 from procurement_common.web import db_session
 
+from .api.reorder import csv_response
+from .models import Item, LedgerEntry
 from .queries import handout_queue, items_query, reorder_suggestions
 from .schemas import AdjustmentInSchema, ReceiptInSchema
 from .stock import StockRuleBroken
 from .stockroom import Stockroom
 
 pages = Blueprint("pages", __name__, template_folder="templates")
+
+LEDGER_LINES = 100
 
 
 def install_pages(app: Flask) -> None:
@@ -26,13 +40,120 @@ def install_pages(app: Flask) -> None:
 
 
 def login():
+    """Send the visitor to sign in at the requests service, and back here afterwards."""
     target = request.args.get("next", "/")
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
-    settings = request.environ["werkzeug.request"].app.config["SETTINGS"] if False else None
-    del settings
-    from flask import current_app
+    urls = current_app.config["SETTINGS"].service_urls
+    back = urls["inventory"] + target
+    return redirect(f"{urls['requests']}/login?{urlencode({'next': back})}", code=303)
 
-    back = current_app.config["SETTINGS"].service_urls["inventory"] + target
-    sign_in = current_app.config["SETTINGS"].service_urls["requests"] + "/login"
-    return redirect(f"{sign_in}?{urlencode({'next': back})}", code=303)
+
+def _form(schema: Schema) -> tuple[dict | None, dict]:
+    """Load the posted form with the schema of its JSON twin: ``(data, errors)``."""
+    fields = {name: value for name, value in request.form.items() if name != "csrf_token"}
+    try:
+        return schema.load(fields), {}
+    except ValidationError as error:
+        return None, error.normalized_messages()
+
+
+def _skus() -> list[str]:
+    return list(
+        db_session().scalars(select(Item.sku).where(Item.active.is_(True)).order_by(Item.sku))
+    )
+
+
+@pages.get("/")
+@page_auth()
+def stock_list():
+    q = request.args.get("q", "").strip()[:100] or None
+    low = request.args.get("low") == "1"
+    items = db_session().scalars(items_query(q=q, low=low)).all()
+    return render_template("stock.html", items=items, q=q or "", low=low)
+
+
+@pages.get("/items/<sku>")
+@page_auth()
+def item_ledger(sku):
+    session = db_session()
+    item = Stockroom(session, current_user().username).item(sku)
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.sku == sku)
+        .order_by(LedgerEntry.id.desc())
+        .limit(LEDGER_LINES)
+    ).all()
+    return render_template("ledger.html", item=item, entries=entries)
+
+
+@pages.route("/receive", methods=["GET", "POST"])
+@page_auth(CLERK)
+def receive():
+    data, errors = (None, {})
+    if request.method == "POST":
+        data, errors = _form(ReceiptInSchema())
+        if data is not None:
+            session = db_session()
+            with Stockroom(session, current_user().username) as room:
+                room.receive(data["sku"], data["quantity"], data["note"])
+            session.commit()
+            flash(f"Received {data['quantity']} of {data['sku']}.")
+            return redirect(url_for("pages.stock_list"), code=303)
+    return render_template("receive.html", skus=_skus(), form=request.form, errors=errors), (
+        422 if errors else 200
+    )
+
+
+@pages.route("/count", methods=["GET", "POST"])
+@page_auth(CLERK)
+def count():
+    data, errors = (None, {})
+    if request.method == "POST":
+        data, errors = _form(AdjustmentInSchema())
+        if data is not None:
+            session = db_session()
+            with Stockroom(session, current_user().username) as room:
+                room.adjust(data["sku"], data["counted_quantity"], data["reason"])
+            session.commit()
+            flash(f"Count of {data['sku']} recorded: {data['counted_quantity']} on hand.")
+            return redirect(url_for("pages.stock_list"), code=303)
+    return render_template("count.html", skus=_skus(), form=request.form, errors=errors), (
+        422 if errors else 200
+    )
+
+
+@pages.get("/handouts")
+@page_auth(CLERK)
+def handouts():
+    return render_template("handouts.html", queue=handout_queue(db_session()))
+
+
+@pages.post("/handouts")
+@page_auth(CLERK)
+def hand_out():
+    request_id = request.form.get("request_id", "").strip()[:64]
+    session = db_session()
+    try:
+        with Stockroom(session, current_user().username) as room:
+            handout = room.hand_out(request_id)
+    except StockRuleBroken as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+        handed = ", ".join(f"{line.quantity} {line.sku}" for line in handout.lines)
+        flash(f"Handed out {handed} for request {request_id}.")
+    return redirect(url_for("pages.handouts"), code=303)
+
+
+@pages.get("/reorder")
+@page_auth(CLERK)
+def reorder():
+    return render_template("reorder.html", suggestions=reorder_suggestions(db_session()))
+
+
+@pages.get("/reorder.csv")
+@page_auth(CLERK)
+def reorder_csv():
+    return csv_response(reorder_suggestions(db_session()))

@@ -23,7 +23,9 @@ def items_query(
     query = select(Item).order_by(Item.sku)
     if q:
         pattern = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Item.sku).like(pattern), func.lower(Item.name).like(pattern)))
+        query = query.where(
+            or_(func.lower(Item.sku).like(pattern), func.lower(Item.name).like(pattern))
+        )
     if category:
         query = query.where(Item.category == category)
     if low:

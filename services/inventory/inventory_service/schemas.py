@@ -11,7 +11,7 @@ from .models import Item
 from .stock import Status
 
 MAX_QUANTITY = 10000
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 class Text(fields.String):
@@ -64,8 +64,12 @@ class ItemInSchema(ItemFieldsSchema):
         required=True,
         validate=[
             validate.Length(min=1, max=64),
-            validate.Regexp(SKU_PATTERN, error="Use letters, digits and . _ / - only."),
+            validate.Regexp(SKU_PATTERN, error="Use letters, digits and . _ - only."),
         ],
+    )
+    # Opening stock, booked in the ledger as a receipt with the item.
+    on_hand = fields.Integer(
+        load_default=0, strict=False, validate=validate.Range(min=0, max=1_000_000)
     )
 
 

@@ -42,7 +42,7 @@ def load_demo_data(session: Session, settings: Settings) -> bool:
                     "unit_cost": Decimal(cost),
                     "reorder_level": level,
                     "reorder_quantity": quantity,
+                    "on_hand": on_hand,
                 }
             )
-            room.receive(sku, on_hand, note="opening stock")
     return True

@@ -140,7 +140,9 @@ def take_back(shortfall: int, reservations: Iterable[Claim[Ref]]) -> list[tuple[
 def hand_out_plan(reserved: Mapping[str, int], asked: Mapping[str, int] | None) -> dict[str, int]:
     """What to hand out per SKU: everything reserved, or the part ``asked`` for."""
     if not any(reserved.values()):
-        raise StockRuleBroken("Nothing is reserved for this request, so there is nothing to hand out.")
+        raise StockRuleBroken(
+            "Nothing is reserved for this request, so there is nothing to hand out."
+        )
     if asked is None:
         return {sku: quantity for sku, quantity in reserved.items() if quantity > 0}
     for sku, quantity in asked.items():

@@ -32,11 +32,28 @@ from procurement_common.db import utcnow
 from procurement_common.events import Event
 
 from . import stock
-from .models import Alert, Handout, HandoutLine, Item, LedgerEntry, Reservation, ReservationLine, messaging
+from .models import (
+    Alert,
+    Handout,
+    HandoutLine,
+    Item,
+    LedgerEntry,
+    Reservation,
+    ReservationLine,
+    messaging,
+)
 from .stock import AlertChange, Claim, Movement, Status, StockRuleBroken
 
 SOURCE = "inventory"
-ITEM_FIELDS = ("name", "unit", "category", "unit_cost", "reorder_level", "reorder_quantity", "active")
+ITEM_FIELDS = (
+    "name",
+    "unit",
+    "category",
+    "unit_cost",
+    "reorder_level",
+    "reorder_quantity",
+    "active",
+)
 
 
 class NotFound(LookupError):
@@ -78,6 +95,8 @@ class Stockroom:
         self._apply_fields(item, data)
         self.session.add(item)
         self.session.flush()
+        if data.get("on_hand"):
+            self._move(item.sku, Movement.RECEIPT, on_hand=data["on_hand"], note="opening stock")
         return item
 
     def change_item(self, sku: str, data: Mapping[str, Any]) -> Item:
@@ -116,7 +135,9 @@ class Stockroom:
         if reservation is None or not reservation.lines:
             raise StockRuleBroken(f"Nothing is reserved for request {request_id}.")
         if reservation.status != Status.OPEN:
-            raise StockRuleBroken(f"Request {request_id} is {reservation.status}; nothing to hand out.")
+            raise StockRuleBroken(
+                f"Request {request_id} is {reservation.status}; nothing to hand out."
+            )
         lines = self._locked_lines(reservation)
         plan = stock.hand_out_plan({sku: line.reserved for sku, line in lines.items()}, asked)
         handout = Handout(request_id=request_id, by=self.by, complete=False)
@@ -153,7 +174,9 @@ class Stockroom:
         return handout
 
     # -- movements that other services' events cause ----------------------
-    def reserve_for_approval(self, data: Mapping[str, Any], approved_at: datetime) -> Reservation | None:
+    def reserve_for_approval(
+        self, data: Mapping[str, Any], approved_at: datetime
+    ) -> Reservation | None:
         """Reserve what an approved request needs; what is short is backordered.
 
         An approval for a request we already hold, or one cancelled first, does nothing.
@@ -183,7 +206,10 @@ class Stockroom:
             reserved = self._reserve(sku, wanted[sku], request_id)
             reservation.lines.append(
                 ReservationLine(
-                    sku=sku, approved=wanted[sku], reserved=reserved, backordered=wanted[sku] - reserved
+                    sku=sku,
+                    approved=wanted[sku],
+                    reserved=reserved,
+                    backordered=wanted[sku] - reserved,
                 )
             )
         if not reservation.lines:
@@ -331,7 +357,9 @@ class Stockroom:
                 return None
             raise StockRuleBroken(f"The stock of {sku} changed meanwhile; try again.")
         self._available_before.setdefault(sku, (row.on_hand - on_hand) - (row.reserved - reserved))
-        if (item := self.session.identity_map.get(self.session.identity_key(Item, sku))) is not None:
+        if (
+            item := self.session.identity_map.get(self.session.identity_key(Item, sku))
+        ) is not None:
             set_committed_value(item, "on_hand", row.on_hand)
             set_committed_value(item, "reserved", row.reserved)
         entry = LedgerEntry(
@@ -416,7 +444,11 @@ def reserved_event_data(reservation: Reservation) -> dict:
     return {
         "request_id": reservation.request_id,
         "lines": [
-            {"sku": line.sku, "reserved_quantity": line.reserved, "backordered_quantity": line.backordered}
+            {
+                "sku": line.sku,
+                "reserved_quantity": line.reserved,
+                "backordered_quantity": line.backordered,
+            }
             for line in reservation.lines
         ],
         "backordered": [line.sku for line in reservation.lines if line.backordered],

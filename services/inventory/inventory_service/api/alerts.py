@@ -43,7 +43,9 @@ class Alerts(MethodView):
     @blp.response(200, page_schema(AlertSchema))
     def get(self, query):
         """Stock alerts, newest first; ``status`` is ``open`` or ``resolved``."""
-        return paginate(db_session(), alerts_query(query["status"]), query["page"], query["per_page"])
+        return paginate(
+            db_session(), alerts_query(query["status"]), query["page"], query["per_page"]
+        )
 
 
 @blp.route("/alerts.atom")

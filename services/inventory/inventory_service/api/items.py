@@ -71,7 +71,5 @@ class ItemLedger(MethodView):
         """Every movement of an item's stock, newest first."""
         session = db_session()
         Stockroom(session, current_user().username).item(sku)
-        entries = (
-            select(LedgerEntry).where(LedgerEntry.sku == sku).order_by(LedgerEntry.id.desc())
-        )
+        entries = select(LedgerEntry).where(LedgerEntry.sku == sku).order_by(LedgerEntry.id.desc())
         return paginate(session, entries, query["page"], query["per_page"])

@@ -1,5 +1,4 @@
-from procurement_common.migrations import run_env
-
 from inventory_service.models import Base
+from procurement_common.migrations import run_env
 
 run_env(Base.metadata)
