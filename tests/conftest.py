@@ -18,9 +18,8 @@ from procurement_common.auth import Principal, issue_token
 # Test modules import shared helpers from tests/support.py as ``support``.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import poll
+from support import TEST_SECRET, poll
 
-TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 PG_ADMIN_DSN = os.environ.get(
     "PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )

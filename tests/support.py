@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
 
 def poll(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
     """Wait until ``predicate()`` is truthy and return it; fail the test after ``timeout``."""

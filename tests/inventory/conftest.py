@@ -13,7 +13,8 @@ from sqlalchemy import select
 from inventory_service import create_app, service
 from procurement_common import events as ev
 from procurement_common.events import Event
-from tests.conftest import TEST_SECRET
+
+from support import TEST_SECRET
 
 # Nothing listens here: the web app only needs a broker for /readyz.
 NO_BROKER = "amqp://guest:guest@127.0.0.1:9/%2F"
