@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
@@ -45,6 +45,8 @@ pages.record_once(lambda state: state.app.add_url_rule("/login", "login", login)
 def inbox():
     session = db_session()
     user = current_user()
+    if workflow.note_leader(session, user):
+        session.commit()
     timing = Timing.from_settings(current_app.config["SETTINGS"])
     listing = workflow.inbox(
         user, workflow.active_delegators(session, user.username), timing, status="pending"
@@ -104,7 +106,8 @@ def delegations():
 def delegate():
     session = db_session()
     try:
-        data = DelegationInSchema().load(request.form.to_dict())
+        # The form's only other field is its CSRF token, already checked.
+        data = DelegationInSchema().load(request.form, unknown=EXCLUDE)
         delegation = workflow.add_delegation(session, current_user(), data)
         session.commit()
     except ValidationError as error:

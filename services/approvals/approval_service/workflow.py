@@ -15,10 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from procurement_common import events as ev
-from procurement_common.auth import ADMIN, Principal
+from procurement_common.auth import ADMIN, DIRECTOR, LEADER, Principal
 from procurement_common.db import utcnow
 from procurement_common.events import Event
 from procurement_common.settings import Settings
@@ -41,6 +43,7 @@ from .rules import ADMINS, Decision, TaskStatus
 log = logging.getLogger(__name__)
 
 SERVICE = "approvals"
+CENT = Decimal("0.01")
 
 
 class NotFound(Exception):
@@ -95,7 +98,9 @@ def policy_in_force(session: Session, at: datetime) -> rules.Policy:
 def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.Policy:
     """Add a policy version; earlier versions stay, as the record of what routed what."""
     version = current_policy(session).version + 1
-    policy = Policy(version=version, director_threshold=director_threshold, set_by=by)
+    policy = Policy(
+        version=version, director_threshold=director_threshold.quantize(CENT), set_by=by
+    )
     session.add(policy)
     session.flush()
     return policy.rules()
@@ -105,9 +110,25 @@ def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.
 
 
 def know_approvers(session: Session, *usernames: str | None) -> None:
-    for username in usernames:
-        if username and username != ADMINS and session.get(KnownApprover, username) is None:
-            session.add(KnownApprover(username=username))
+    """Remember leaders; one already known, even by a racing transaction, is skipped."""
+    names = {name for name in usernames if name and name != ADMINS}
+    if not names:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(
+        insert(KnownApprover)
+        .values([{"username": name, "first_seen": utcnow()} for name in sorted(names)])
+        .on_conflict_do_nothing()
+    )
+
+
+def note_leader(session: Session, user: Principal) -> bool:
+    """Remember a signed-in leader as one who may receive a delegation; say if she is new."""
+    if not user.has_any(LEADER, DIRECTOR) or session.get(KnownApprover, user.username):
+        return False
+    know_approvers(session, user.username)
+    return True
 
 
 def receive_submission(session: Session, event: Event) -> None:
@@ -170,7 +191,7 @@ def receive_submission(session: Session, event: Event) -> None:
     if session.get(Cancellation, request_id) is not None:
         approval.status = TaskStatus.CANCELLED
         return
-    _open_task(session, approval, level=1)
+    _open_task(session, approval, 1, approval.route[0])
 
 
 def receive_cancellation(session: Session, event: Event) -> None:
@@ -192,13 +213,12 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _open_task(
-    session: Session, approval: ApprovalRequest, level: int, escalated_from: Task | None = None
+    session: Session,
+    approval: ApprovalRequest,
+    level: int,
+    approver: str,
+    escalated_from: Task | None = None,
 ) -> Task:
-    approver = (
-        approval.route[level - 1]
-        if escalated_from is None
-        else rules.escalation_target(escalated_from.approver, approval.requester, approval.director)
-    )
     task = Task(
         approval=approval,
         request_id=approval.request_id,
@@ -346,7 +366,7 @@ def _after_approval(session: Session, task: Task) -> None:
     approved_for = {t.approver for t in approval.tasks if t.status == TaskStatus.APPROVED}
     level = rules.next_level(approval.route, task.level, approved_for)
     if level is not None:
-        _open_task(session, approval, level)
+        _open_task(session, approval, level, approval.route[level - 1])
         return
     approval.status = TaskStatus.APPROVED
     record = task.decision
@@ -519,7 +539,7 @@ def describe_all(session: Session, tasks: list[Task], timing: Timing) -> list[di
 
 
 def add_delegation(session: Session, leader: Principal, data: dict) -> Delegation:
-    know_approvers(session, leader.username)
+    note_leader(session, leader)
     session.flush()
     # Locks the leader's row: two delegations of hers are checked one at a time.
     session.get(KnownApprover, leader.username, with_for_update=True)
@@ -583,7 +603,7 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
         pending_for = now - task.created_at
         target = rules.escalation_target(task.approver, approval.requester, approval.director)
         if pending_for >= timing.escalate_after and target is not None:
-            _escalate(session, task, pending_for)
+            _escalate(session, task, target, pending_for)
         elif not any(entry.action == "reminded" for entry in task.log):
             task.log.append(TaskLogEntry(action="reminded", by=SERVICE, at=now))
             _nudge_event(session, ev.APPROVAL_REMINDED, task, pending_for, None)
@@ -593,9 +613,9 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
     return nudged
 
 
-def _escalate(session: Session, task: Task, pending_for: timedelta) -> None:
+def _escalate(session: Session, task: Task, target: str, pending_for: timedelta) -> None:
     task.status = TaskStatus.ESCALATED
-    successor = _open_task(session, task.approval, task.level, escalated_from=task)
+    successor = _open_task(session, task.approval, task.level, target, escalated_from=task)
     task.log.append(
         TaskLogEntry(
             action=TaskStatus.ESCALATED,

@@ -64,7 +64,7 @@ class RequestForm:
             if match := LINE_FIELD.match(name):
                 setattr(rows.setdefault(int(match[1]), Row()), match[2], value)
         return cls(
-            rows=[rows[index] for index in sorted(rows)][:MAX_LINES] or [Row()],
+            rows=[rows[index] for index in sorted(rows)] or [Row()],
             purpose=form.get("purpose", ""),
             urgency=form.get("urgency", "normal"),
             assigned_by=form.get("assigned_by", ""),

@@ -20,10 +20,11 @@ from flask import (
     url_for,
 )
 from marshmallow import ValidationError
+from sqlalchemy import select
+
 from procurement_common.auth import COOKIE_NAME, current_user, issue_token, page_auth
 from procurement_common.pagination import paginate
 from procurement_common.web import db_session
-from sqlalchemy import select
 
 from . import actions
 from .accounts import SignInRefused, authenticate, principal_of
@@ -202,7 +203,9 @@ def edit_request(request_id):
     session = db_session()
     supply_request = actions.get_own(session, current_user(), request_id)
     if not can_edit(Status(supply_request.status)):
-        flash(f"Only a returned request can be edited; this one is {supply_request.status}.", "error")
+        flash(
+            f"Only a returned request can be edited; this one is {supply_request.status}.", "error"
+        )
         return redirect(url_for("pages.show_request", request_id=request_id), code=303)
     heading = "Edit and resubmit"
     if request.method == "GET":

@@ -29,6 +29,8 @@ class Inbox(MethodView):
         first: overdue, leader-assigned, urgent, earliest needed-by, oldest."""
         session = db_session()
         user = current_user()
+        if workflow.note_leader(session, user):
+            session.commit()
         listing = workflow.inbox(
             user,
             workflow.active_delegators(session, user.username),

@@ -6,18 +6,18 @@ Create Date: 2026-11-27 10:31:45.129472
 
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-import procurement_common.db
+from alembic import op
 
+import procurement_common.db
 
 # revision identifiers, used by Alembic.
 revision: str = "1c0429647d11"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
