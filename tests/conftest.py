@@ -4,7 +4,9 @@ RabbitMQ virtual host. Nothing here depends on a running ``make run``.
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -14,6 +16,8 @@ import psycopg
 import pytest
 
 from procurement_common.auth import Principal, issue_token
+from procurement_common.db import make_engine
+from procurement_common.migrations import upgrade
 
 # Test modules import shared helpers from tests/support.py as ``support``.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -73,18 +77,44 @@ def auth_header(token_for):
     return make
 
 
+SERVICE_PACKAGES = {
+    "requests": "request_service",
+    "inventory": "inventory_service",
+    "approvals": "approval_service",
+}
+
+
+def migrated(url: str, package: str) -> str:
+    engine = make_engine(url)
+    try:
+        upgrade(engine, importlib.import_module(package).service.migrations)
+    finally:
+        engine.dispose()
+    return url
+
+
 class PostgresDatabases:
     """Creates throwaway PostgreSQL databases and drops them afterwards."""
 
     def __init__(self):
         self.created: list[str] = []
+        self.templates: dict[str, str] = {}
 
-    def create(self) -> str:
+    def create(self, template: str | None = None) -> str:
         name = f"test_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(
+                f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+            )
         self.created.append(name)
         return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+    def create_migrated(self, package: str) -> str:
+        """A database at the service's head revision, copied from a migrated template."""
+        if package not in self.templates:
+            url = migrated(self.create(), package)
+            self.templates[package] = url.rsplit("/", 1)[1]
+        return self.create(template=self.templates[package])
 
     def drop_all(self):
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
@@ -99,16 +129,44 @@ def postgres_databases():
     databases.drop_all()
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory):
+    """A migrated SQLite file per service, copied for each test that needs one."""
+    folder = tmp_path_factory.mktemp("sqlite-templates")
+    made: dict[str, Path] = {}
+
+    def template(package: str) -> Path:
+        if package not in made:
+            made[package] = folder / f"{package}.sqlite"
+            migrated(f"sqlite:///{made[package]}", package)
+        return made[package]
+
+    return template
+
+
 @pytest.fixture
-def new_database_url(request, tmp_path, postgres_databases):
-    """A factory of empty databases of the backend chosen by ``--db``."""
+def new_database_url(request, tmp_path, postgres_databases, sqlite_templates):
+    """A factory of databases of the backend chosen by ``--db``.
+
+    In a service's test folder they come migrated to that service's head
+    (copied from a template, which is much faster than migrating each);
+    elsewhere they are empty.
+    """
     backend = request.config.getoption("--db")
+    folder = Path(request.path).relative_to(Path(__file__).parent).parts[0]
     counter = iter(range(1000))
 
-    def make(backend: str = backend) -> str:
+    def make(backend: str = backend, package: str | None = SERVICE_PACKAGES.get(folder)) -> str:
         if backend == "postgresql":
-            return postgres_databases.create()
-        return f"sqlite:///{tmp_path}/db{next(counter)}.sqlite"
+            return (
+                postgres_databases.create_migrated(package)
+                if package
+                else postgres_databases.create()
+            )
+        path = tmp_path / f"db{next(counter)}.sqlite"
+        if package:
+            shutil.copyfile(sqlite_templates(package), path)
+        return f"sqlite:///{path}"
 
     return make
 

@@ -13,7 +13,6 @@ import sys
 import time
 
 import pika
-from workload import Workload
 
 from procurement_common import events as ev
 from procurement_common.db import new_id, utcnow
@@ -21,6 +20,7 @@ from procurement_common.events import Event
 from procurement_common.topology import Topology, connection_parameters
 
 from support import poll
+from workload import Workload
 
 
 def rabbitmqctl(*args: str) -> None:

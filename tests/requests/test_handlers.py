@@ -233,7 +233,7 @@ def test_an_empty_catalog_fills_itself_from_the_real_inventory_service(
     empty_catalog_service, new_database_url
 ):
     inventory = pytest.importorskip("inventory_service")
-    settings = {"DATABASE_URL": new_database_url(), "AUTH_SECRET": SECRET}
+    settings = {"DATABASE_URL": new_database_url(package=None), "AUTH_SECRET": SECRET}
     with serving(inventory.create_app(settings)) as inventory_url:
         inventory.service.seed_if_empty(inventory.service.settings(settings))
         ours, database = empty_catalog_service(inventory_url)
