@@ -42,8 +42,9 @@ test: $(STAMP) test-tools lint
 	$(BIN)/pytest -m "not faults"
 	$(BIN)/pytest -m "not faults and not e2e and not browser" --db=postgresql
 
+# Stops RabbitMQ and restarts PostgreSQL on purpose: never run it beside other work.
 test-faults: $(STAMP)
-	$(BIN)/pytest -m faults
+	$(BIN)/pytest -m faults -s -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

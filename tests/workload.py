@@ -22,6 +22,8 @@ class Workload:
     submitted: list[str] = field(default_factory=list)
     approved: set[str] = field(default_factory=set)
     sent: int = 0
+    # Answers other than 201 (a 503 or a refused connection while something was down).
+    refused: int = 0
 
     def __post_init__(self):
         self.staff = self.system.client("zhang.wei")
@@ -47,8 +49,12 @@ class Workload:
                         headers={"Idempotency-Key": key},
                     )
                 except requests.ConnectionError:
+                    self.refused += 1
                     return None
-                return response.json()["id"] if response.status_code == 201 else None
+                if response.status_code != 201:
+                    self.refused += 1
+                    return None
+                return response.json()["id"]
 
             self.submitted.append(poll(accepted, timeout=60, interval=0.5, message="acceptance"))
 
@@ -102,7 +108,7 @@ class Workload:
         poll(all_reserved, timeout=timeout, interval=1.0, message="every request reserved")
 
     def tally(self, case: str) -> Tally:
-        tally = Tally(case, sent=self.sent, accepted=len(set(self.submitted)))
+        tally = Tally(case, sent=self.sent, accepted=len(set(self.submitted)), refused=self.refused)
         for request_id in self.submitted:
             body = self.request(request_id)
             if body["status"] == "reserved":
@@ -126,6 +132,7 @@ class Tally:
     case: str
     sent: int
     accepted: int
+    refused: int = 0
     arrived: int = 0
     applied_twice: int = 0
     reserved_units: int = 0
@@ -133,6 +140,7 @@ class Tally:
     def report(self) -> str:
         line = (
             f"faults: {self.case}: sent={self.sent} accepted={self.accepted} "
+            f"refused_then_retried={self.refused} "
             f"arrived={self.arrived} applied_twice={self.applied_twice} "
             f"reserved_units={self.reserved_units}"
         )

@@ -65,16 +65,27 @@ def test_each_worker_killed_in_the_middle_of_a_stream_and_restarted(system):
     work.tally("each worker SIGKILLed").assert_nothing_lost_or_doubled()
 
 
+def postmaster_started() -> str:
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT pg_postmaster_start_time()"],
+        capture_output=True, text=True, timeout=30,
+    ).stdout.strip()  # fmt: skip
+
+
 def test_postgresql_restarted_during_load_and_the_services_recover_by_themselves(system):
     work = Workload(system)
     work.submit(30)
+    started_before = postmaster_started()
     cluster = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout
-    subprocess.Popen(
+    restart = subprocess.Popen(
         ["pg_ctlcluster", "--skip-systemctl-redirect", cluster.strip(), "main", "restart"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     work.submit(30)  # some of these meet the restart: 503, retried with the same key
+    assert restart.wait(timeout=120) == 0
+    assert poll(postmaster_started, message="PostgreSQL back") != started_before
+    work.submit(10)
     work.approve_all()
     work.wait_for_reservations()
     work.tally("postgresql restarted").assert_nothing_lost_or_doubled()
