@@ -22,7 +22,7 @@ from procurement_common.migrations import upgrade
 # Test modules import shared helpers from tests/support.py as ``support``.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import TEST_SECRET, poll
+from support import TEST_SECRET, poll, rabbitmqctl
 
 PG_ADMIN_DSN = os.environ.get(
     "PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -176,10 +176,6 @@ def database_url(new_database_url) -> str:
     return new_database_url()
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
-
-
 class VirtualHosts:
     """Each test suite part gets its own RabbitMQ virtual host: its own exchange and queues."""
 
@@ -215,3 +211,13 @@ def amqp_url(virtual_hosts) -> str:
 @pytest.fixture
 def wait_until():
     return poll
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that ran the real processes shows their logs."""
+    report = yield
+    system = getattr(item, "funcargs", {}).get("system")
+    if report.failed and system is not None:
+        report.sections.append(("processes' logs", system.logs()))
+    return report

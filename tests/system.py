@@ -17,7 +17,7 @@ import requests
 
 from procurement_common.settings import DEFAULT_PORTS
 
-from support import poll
+from support import poll, rabbitmqctl
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
@@ -172,6 +172,17 @@ class Client:
 
     def put(self, service: str, path: str, **kwargs) -> requests.Response:
         return self.call("PUT", service, path, **kwargs)
+
+
+@contextlib.contextmanager
+def broker_down():
+    """RabbitMQ's application stopped (the node stays up), started again after."""
+    rabbitmqctl("stop_app")
+    try:
+        yield
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ cookie, so a forged cross-site form cannot act through it.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from datetime import timedelta
@@ -117,6 +118,9 @@ def api_auth(*roles: str):
             g.principal = principal
             return view(*args, **kwargs)
 
+        # Read when the OpenAPI document is made (web.document_errors): the 401,
+        # and with roles the 403, are then named for this operation.
+        wrapper._apidoc = {**copy.deepcopy(getattr(view, "_apidoc", {})), "auth": {"roles": roles}}
         return wrapper
 
     return decorate

@@ -87,6 +87,8 @@ class ApprovalRequested(_Data):
     round = fields.Integer(required=True)
     level = fields.Integer(required=True)
     approver = fields.String(required=True)
+    # The decision of the level before, when this task follows one.
+    previous = fields.Dict(allow_none=True, load_default=None)
 
 
 class ApprovedLine(Schema):

@@ -7,13 +7,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import pika
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_smorest import Api, Blueprint
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,6 +27,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import (
+    BadRequest,
     HTTPException,
     InternalServerError,
     ServiceUnavailable,
@@ -40,6 +43,8 @@ from .ui import ui
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+# flask-smorest's schema of an error body, by name, for ``alt_response(schema=ERROR)``.
+ERROR = "Error"
 
 
 @dataclass
@@ -98,6 +103,10 @@ def create_service_app(import_name: str, settings: Settings, messaging: Messagin
     app.json.ensure_ascii = False
     app.extensions["database"] = Database.connect_lazily(settings.database_url, messaging)
     api = Api(app)
+    # Every error an operation may answer is named in its doc, not hidden in a catch-all.
+    api.DEFAULT_ERROR_RESPONSE_NAME = None
+    # Amounts of money travel as decimal strings ("25.00"), never as JSON numbers.
+    api.register_field(fields.Decimal, "string", "decimal")
     csrf = CSRFProtect(app)
     app.register_blueprint(ui)
     app.extensions["api_blueprints"] = []
@@ -109,16 +118,39 @@ def create_service_app(import_name: str, settings: Settings, messaging: Messagin
             session.close()
 
     _install_errors(app, api)
+    _install_nul_guard(app)
     _install_security_headers(app)
     _install_health(app, settings)
     _install_metrics(app)
 
     def register_api(blueprint: Blueprint) -> None:
         csrf.exempt(blueprint)
+        # flask-smorest's hook for doc made by decorators of our own (here ``api_auth``).
+        blueprint._prepare_doc_cbks.append(document_errors)
         api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
 
     app.extensions["register_api"] = register_api
     return app, api
+
+
+def document_errors(doc: dict, doc_info: dict, **_kwargs) -> dict:
+    """Add to an operation's doc the errors that come from the plumbing, not the view:
+    400 for a NUL character anywhere (see ``_install_nul_guard``), 401 and 403 from
+    ``api_auth``, 413 for a body, 503 when the database is down.
+    """
+    statuses = [HTTPStatus.BAD_REQUEST]
+    if "auth" in doc_info:
+        statuses.append(HTTPStatus.UNAUTHORIZED)
+        if doc_info["auth"]["roles"]:
+            statuses.append(HTTPStatus.FORBIDDEN)
+    if "requestBody" in doc:
+        statuses.append(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    statuses.append(HTTPStatus.SERVICE_UNAVAILABLE)
+    responses = doc.setdefault("responses", {})
+    for status in statuses:
+        # The name refers to flask-smorest's response component for that status.
+        responses.setdefault(str(status.value), status.name)
+    return doc
 
 
 def _wants_json() -> bool:
@@ -202,6 +234,33 @@ def _field_names(errors, prefix: str = "") -> list[str]:
                 "the body (a JSON object is expected)" if key == "_schema" else f"{prefix}{key}"
             )
     return names
+
+
+def _texts(value) -> Iterator[str]:
+    """Every string in a parsed JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def _install_nul_guard(app: Flask) -> None:
+    """Refuse the NUL character at the door: no one types it, and PostgreSQL
+    cannot store or even compare it in text (a query with it fails outright)."""
+
+    @app.before_request
+    def _refuse_nul():
+        texts = [request.path, *request.args.keys(), *request.args.values()]
+        texts += [*request.form.keys(), *request.form.values()]
+        if request.is_json:
+            texts += _texts(request.get_json(silent=True))
+        if any("\x00" in text for text in texts):
+            raise BadRequest("No text may contain the NUL character (U+0000).")
 
 
 def _install_security_headers(app: Flask) -> None:

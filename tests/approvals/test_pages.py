@@ -36,7 +36,8 @@ def test_a_signed_out_visit_goes_to_the_requests_sign_in_and_back(approvals):
     target = urlparse(second.location)
     assert f"{target.scheme}://{target.netloc}" == approvals.settings.service_urls["requests"]
     assert target.path == "/login"
-    assert parse_qs(target.query)["next"] == ["http://localhost/"]
+    # Back to this service's configured address, which sign-in trusts as a destination.
+    assert parse_qs(target.query)["next"] == [approvals.settings.service_urls["approvals"] + "/"]
 
 
 def test_staff_may_not_open_the_inbox(approvals, browser):

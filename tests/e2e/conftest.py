@@ -19,12 +19,3 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    system = item.funcargs.get("system") if hasattr(item, "funcargs") else None
-    if report.failed and system is not None:
-        report.sections.append(("processes' logs", system.logs()))
-    return report

@@ -3,25 +3,8 @@ arrive once it is back."""
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-
 from support import poll
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
-
-
-@contextlib.contextmanager
-def broker_down():
-    """RabbitMQ's application stopped (the node stays up), started again after."""
-    rabbitmqctl("stop_app")
-    try:
-        yield
-    finally:
-        rabbitmqctl("start_app")
-        rabbitmqctl("await_startup")
+from system import broker_down
 
 
 def test_requests_made_while_the_broker_is_down_reach_approvals_after_it_returns(system):

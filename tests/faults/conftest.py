@@ -18,12 +18,3 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/faults/" in str(item.path):
             item.add_marker(pytest.mark.faults)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    system = item.funcargs.get("system") if hasattr(item, "funcargs") else None
-    if report.failed and system is not None:
-        report.sections.append(("processes' logs", system.logs()))
-    return report

@@ -6,7 +6,6 @@ Each case prints a line: how many requests were sent, accepted and arrived
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -20,21 +19,8 @@ from procurement_common.events import Event
 from procurement_common.topology import Topology, connection_parameters
 
 from support import poll
+from system import broker_down
 from workload import Workload
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
-
-
-@contextlib.contextmanager
-def broker_down():
-    rabbitmqctl("stop_app")
-    try:
-        yield
-    finally:
-        rabbitmqctl("start_app")
-        rabbitmqctl("await_startup")
 
 
 def test_rabbitmq_stopped_for_20_seconds_in_the_middle_of_200_submissions(system):

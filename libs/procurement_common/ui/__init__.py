@@ -8,9 +8,10 @@ reader's language as the browser announces it, inside ``<time datetime>``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Flask, current_app, g, redirect, request
 from flask_wtf.csrf import generate_csrf
 
 from ..auth import optional_page_user
@@ -61,3 +62,23 @@ def local_datetime(moment: datetime | None) -> str:
     settings = current_app.config["SETTINGS"]
     local = moment.astimezone(ZoneInfo(settings.get("OFFICE_TIMEZONE", "Asia/Shanghai")))
     return f"{_date_text(local.date())} {local:%H:%M}"
+
+
+def sign_in_at_requests(app: Flask) -> None:
+    """Give a service without sign-in of its own the ``/login`` that ``page_auth`` sends to.
+
+    People sign in at the requests service, which sets the token cookie that
+    every service reads, and come back to the page they asked for.
+    """
+    app.add_url_rule("/login", "login", _login_at_requests)
+
+
+def _login_at_requests():
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"  # only a path on this service: never an open redirect
+    settings = current_app.config["SETTINGS"]
+    back = settings.service_urls[settings.service] + target
+    return redirect(
+        f"{settings.service_urls['requests']}/login?{urlencode({'next': back})}", code=303
+    )

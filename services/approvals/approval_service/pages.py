@@ -6,13 +6,12 @@ the same workflow functions.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
+from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
 from . import workflow
@@ -27,17 +26,7 @@ INBOX_SIZE = 100
 REFUSED = (NotAllowed, Conflict, Invalid, NotFound)
 
 
-def login():
-    """Sign-in lives in the requests service; come back here afterwards."""
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    back = request.host_url.rstrip("/") + target
-    requests_url = current_app.config["SETTINGS"].service_urls["requests"]
-    return redirect(f"{requests_url}/login?{urlencode({'next': back})}", code=303)
-
-
-pages.record_once(lambda state: state.app.add_url_rule("/login", "login", login))
+pages.record_once(lambda state: sign_in_at_requests(state.app))
 
 
 @pages.get("/")

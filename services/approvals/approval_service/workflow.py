@@ -218,6 +218,7 @@ def _open_task(
     level: int,
     approver: str,
     escalated_from: Task | None = None,
+    after: Task | None = None,
 ) -> Task:
     task = Task(
         approval=approval,
@@ -241,9 +242,21 @@ def _open_task(
                 "round": approval.round,
                 "level": level,
                 "approver": approver,
-            },
+            }
+            # So the requester's timeline can say who approved the level before.
+            | ({"previous": _decision_summary(after)} if after is not None else {}),
         )
     return task
+
+
+def _decision_summary(task: Task) -> dict:
+    record = task.decision
+    return {
+        "level": task.level,
+        "by": record.by,
+        "acting_for": record.acting_for,
+        "comment": record.comment or None,
+    }
 
 
 def _close(approval: ApprovalRequest, status: TaskStatus, *, by: str, note: str) -> None:
@@ -366,7 +379,7 @@ def _after_approval(session: Session, task: Task) -> None:
     approved_for = {t.approver for t in approval.tasks if t.status == TaskStatus.APPROVED}
     level = rules.next_level(approval.route, task.level, approved_for)
     if level is not None:
-        _open_task(session, approval, level, approval.route[level - 1])
+        _open_task(session, approval, level, approval.route[level - 1], after=task)
         return
     approval.status = TaskStatus.APPROVED
     record = task.decision

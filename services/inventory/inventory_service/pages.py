@@ -3,12 +3,9 @@ the hand-out queue and the reorder suggestions."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,6 +16,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import CLERK, current_user, page_auth
+from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
 from .api.reorder import csv_response
@@ -35,18 +33,7 @@ LEDGER_LINES = 100
 
 def install_pages(app: Flask) -> None:
     app.register_blueprint(pages)
-    # ``page_auth`` sends signed-out visitors to ``url_for("login")``; sign-in lives in requests.
-    app.add_url_rule("/login", "login", login)
-
-
-def login():
-    """Send the visitor to sign in at the requests service, and back here afterwards."""
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    urls = current_app.config["SETTINGS"].service_urls
-    back = urls["inventory"] + target
-    return redirect(f"{urls['requests']}/login?{urlencode({'next': back})}", code=303)
+    sign_in_at_requests(app)
 
 
 def _form(schema: Schema) -> tuple[dict | None, dict]:

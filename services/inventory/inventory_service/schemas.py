@@ -23,6 +23,11 @@ class Text(fields.String):
             return None
         return value
 
+    def _validate(self, value):
+        # A blank that became no value has nothing to check (``Length`` would fail on None).
+        if value is not None:
+            super()._validate(value)
+
 
 def known_sku(sku: str) -> None:
     if db_session().get(Item, sku) is None:

@@ -32,12 +32,19 @@ def _current(session: Session, event: Event, *, same_round: bool = True) -> Supp
     return request
 
 
-def _note(request: SupplyRequest, event: Event, note: str, *, by: str | None = None) -> None:
+def _note(
+    request: SupplyRequest,
+    event: Event,
+    note: str,
+    *,
+    by: str | None = None,
+    acting_for: str | None = None,
+) -> None:
     request.history.append(
         HistoryEntry(
             status=request.status,
             by=by or event.data.get("by") or event.source,
-            acting_for=event.data.get("acting_for"),
+            acting_for=acting_for or event.data.get("acting_for"),
             note=note,
             round=request.round,
             at=event.occurred_at,
@@ -51,12 +58,15 @@ def approval_requested(session: Session, event: Event) -> None:
     if request is None or request.status != Status.SUBMITTED:
         return
     request.pending_approver = event.data["approver"]
-    _note(
-        request,
-        event,
-        f"Waiting for {event.data['approver']} (approval level {event.data['level']})",
-        by="approvals",
-    )
+    waiting = f"Waiting for {event.data['approver']} (approval level {event.data['level']})"
+    previous = event.data.get("previous")
+    if previous:
+        acting = f" as delegate for {previous['acting_for']}" if previous.get("acting_for") else ""
+        said = f": {previous['comment']}" if previous.get("comment") else ""
+        waiting = f"Approved at level {previous['level']}{acting}{said}. {waiting}"
+        _note(request, event, waiting, by=previous["by"], acting_for=previous.get("acting_for"))
+    else:
+        _note(request, event, waiting, by="approvals")
 
 
 def approval_nudged(session: Session, event: Event) -> None:

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from procurement_common.auth import api_auth, current_user
 from procurement_common.pagination import page_schema, paginate
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
 from .. import workflow
 from ..schemas import DecisionInSchema, TaskOutSchema, TaskQuerySchema
@@ -46,6 +46,8 @@ class Inbox(MethodView):
 class OneTask(MethodView):
     @api_auth()
     @blp.response(200, TaskOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Someone else's task")
+    @blp.alt_response(404, schema=ERROR, description="No task with this id")
     def get(self, task_id):
         """One task with the request's lines and history."""
         session = db_session()
@@ -58,6 +60,9 @@ class TaskDecision(MethodView):
     @api_auth()
     @blp.arguments(DecisionInSchema)
     @blp.response(200, TaskOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Not the approver nor her delegate, or your own request")
+    @blp.alt_response(404, schema=ERROR, description="No task with this id")
+    @blp.alt_response(409, schema=ERROR, description="A different decision was taken")
     def post(self, body, task_id):
         """Approve (optionally cutting quantities), reject or return a task.
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from procurement_common.auth import DIRECTOR, LEADER, api_auth, current_user
 from procurement_common.pagination import PageQuery, page_schema, paginate
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
 from .. import workflow
 from ..schemas import DelegationInSchema, DelegationOutSchema
@@ -28,6 +28,7 @@ class Delegations(MethodView):
     @api_auth(LEADER, DIRECTOR)
     @blp.arguments(DelegationInSchema)
     @blp.response(201, DelegationOutSchema)
+    @blp.alt_response(409, schema=ERROR, description="It overlaps another delegation of yours")
     def post(self, body):
         """Let another leader decide your tasks from ``starts`` to ``ends`` (whole
         days, UTC, both included). Ranges of one leader may not overlap."""

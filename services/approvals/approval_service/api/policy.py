@@ -5,7 +5,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy.exc import IntegrityError
 
 from procurement_common.auth import ADMIN, api_auth, current_user
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
 from .. import workflow
 from ..schemas import PolicySchema
@@ -24,6 +24,7 @@ class CurrentPolicy(MethodView):
     @api_auth(ADMIN)
     @blp.arguments(PolicySchema)
     @blp.response(200, PolicySchema)
+    @blp.alt_response(409, schema=ERROR, description="Changed by someone else at the same moment")
     def put(self, body):
         """Set the policy (admin). It routes requests submitted after it; every
         earlier version is kept."""

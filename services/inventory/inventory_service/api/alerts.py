@@ -14,7 +14,7 @@ from flask_smorest import Blueprint, abort
 
 from procurement_common.auth import api_auth
 from procurement_common.pagination import page_schema, paginate
-from procurement_common.web import db, db_session
+from procurement_common.web import ERROR, db, db_session
 
 from ..feeds import alert_stream, atom_feed
 from ..queries import alerts_query
@@ -50,6 +50,8 @@ class Alerts(MethodView):
 
 @blp.route("/alerts.atom")
 @blp.arguments(FeedKeySchema, location="query")
+@blp.alt_response(401, schema=ERROR, description="FEED_KEY is set and no key was given")
+@blp.alt_response(403, schema=ERROR, description="The key is not FEED_KEY")
 @blp.doc(
     **NO_TOKEN,
     responses={"200": {"description": "An Atom feed", "content": {"application/atom+xml": {}}}},
@@ -69,6 +71,8 @@ def alerts_atom(query):
 
 @blp.route("/alerts/stream")
 @blp.arguments(FeedKeySchema, location="query")
+@blp.alt_response(401, schema=ERROR, description="FEED_KEY is set and no key was given")
+@blp.alt_response(403, schema=ERROR, description="The key is not FEED_KEY")
 @blp.doc(
     **NO_TOKEN,
     responses={"200": {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}},

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from procurement_common.auth import CLERK, api_auth, current_user
 from procurement_common.pagination import PageQuery, page_schema, paginate
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
 from ..models import LedgerEntry
 from ..queries import items_query
@@ -33,6 +33,7 @@ class Items(MethodView):
     @api_auth(CLERK)
     @blp.arguments(ItemInSchema)
     @blp.response(201, ItemSchema)
+    @blp.alt_response(409, schema=ERROR, description="An item with this SKU exists")
     def post(self, data):
         """Add an item (clerk). Its stock starts at 0; receive goods to fill it."""
         session = db_session()
@@ -46,6 +47,7 @@ class Items(MethodView):
 class ItemBySku(MethodView):
     @api_auth()
     @blp.response(200, ItemSchema)
+    @blp.alt_response(404, schema=ERROR, description="No item with this SKU")
     def get(self, sku):
         """One item with its stock."""
         return Stockroom(db_session(), current_user().username).item(sku)
@@ -53,6 +55,7 @@ class ItemBySku(MethodView):
     @api_auth(CLERK)
     @blp.arguments(ItemFieldsSchema(partial=True))
     @blp.response(200, ItemSchema)
+    @blp.alt_response(404, schema=ERROR, description="No item with this SKU")
     def patch(self, data, sku):
         """Change an item's details (clerk); stock changes only through receipts and counts."""
         session = db_session()
@@ -67,6 +70,7 @@ class ItemLedger(MethodView):
     @api_auth()
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, page_schema(LedgerEntrySchema))
+    @blp.alt_response(404, schema=ERROR, description="No item with this SKU")
     def get(self, query, sku):
         """Every movement of an item's stock, newest first."""
         session = db_session()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from procurement_common.auth import CLERK, api_auth, current_user
 from procurement_common.pagination import page_schema, paginate
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
 from ..models import Reservation
 from ..schemas import HandoutInSchema, ReservationQuerySchema, ReservationSchema
@@ -39,6 +39,7 @@ class Reservations(MethodView):
 class ReservationByRequest(MethodView):
     @api_auth()
     @blp.response(200, ReservationSchema)
+    @blp.alt_response(404, schema=ERROR, description="Nothing reserved for this request")
     def get(self, request_id):
         """What is reserved, backordered and handed out for one request."""
         reservation = db_session().get(Reservation, request_id)
@@ -51,6 +52,7 @@ class ReservationByRequest(MethodView):
 @api_auth(CLERK)
 @handouts.arguments(HandoutInSchema)
 @handouts.response(200, ReservationSchema)
+@handouts.alt_response(409, schema=ERROR, description="Nothing, or not that much, is reserved for it")
 def hand_out(data):
     """Hand out what is reserved for a request (clerk).
 

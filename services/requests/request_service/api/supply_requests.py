@@ -6,7 +6,7 @@ from flask_smorest import Blueprint, abort
 
 from procurement_common.auth import api_auth, current_user
 from procurement_common.pagination import page_schema, paginate
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
 from .. import actions
 from ..schemas import (
@@ -32,6 +32,7 @@ class SupplyRequests(MethodView):
     @api_auth()
     @blp.arguments(RequestQuerySchema, location="query")
     @blp.response(200, page_schema(RequestSummarySchema))
+    @blp.alt_response(403, schema=ERROR, description="Not a department you may list")
     def get(self, query):
         """The caller's requests, newest first.
 
@@ -44,6 +45,7 @@ class SupplyRequests(MethodView):
     @api_auth()
     @blp.arguments(RequestInSchema)
     @blp.response(201, RequestOutSchema)
+    @blp.alt_response(400, schema=ERROR, description="An Idempotency-Key over 200 characters")
     def post(self, data):
         """Ask for supplies. With an ``Idempotency-Key`` header, a retry returns the first result."""
         return actions.submit_once(db_session(), current_user(), data, _idempotency_key())
@@ -53,6 +55,8 @@ class SupplyRequests(MethodView):
 class OneRequest(MethodView):
     @api_auth()
     @blp.response(200, RequestOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Someone else's request")
+    @blp.alt_response(404, schema=ERROR, description="No request with this id")
     def get(self, request_id):
         """One request with its lines and full history."""
         return actions.get_visible(db_session(), current_user(), request_id)
@@ -60,6 +64,9 @@ class OneRequest(MethodView):
     @api_auth()
     @blp.arguments(RequestInSchema)
     @blp.response(200, RequestOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Only the requester may edit it")
+    @blp.alt_response(404, schema=ERROR, description="No request with this id")
+    @blp.alt_response(409, schema=ERROR, description="The request is not returned")
     def put(self, data, request_id):
         """Edit a returned request and resubmit it for a fresh round of approval."""
         session = db_session()
@@ -73,6 +80,9 @@ class Cancel(MethodView):
     @api_auth()
     @blp.arguments(NoteSchema, required=False)
     @blp.response(200, RequestOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Only the requester may do this")
+    @blp.alt_response(404, schema=ERROR, description="No request with this id")
+    @blp.alt_response(409, schema=ERROR, description="Not possible in the request's status")
     def post(self, body, request_id):
         """Withdraw a request that is not yet approved."""
         session = db_session()
@@ -86,6 +96,9 @@ class Receive(MethodView):
     @api_auth()
     @blp.arguments(NoteSchema, required=False)
     @blp.response(200, RequestOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Only the requester may do this")
+    @blp.alt_response(404, schema=ERROR, description="No request with this id")
+    @blp.alt_response(409, schema=ERROR, description="Not possible in the request's status")
     def post(self, body, request_id):
         """Confirm that what was handed out has arrived."""
         session = db_session()

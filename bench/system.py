@@ -1,0 +1,169 @@
+"""Processes as production runs them (see the Procfile): gunicorn with
+gunicorn.conf.py for web, ``python -m <service> worker`` for workers, each on
+a free loopback port with its own database and the run's virtual host."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
+PACKAGES = {
+    "requests": "request_service",
+    "inventory": "inventory_service",
+    "approvals": "approval_service",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn(app: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--config", str(ROOT / "gunicorn.conf.py"),
+        "--bind", f"127.0.0.1:{port}",
+        app,
+    ]  # fmt: skip
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.1)
+    return value
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+class Launcher:
+    """Starts processes and stops every one of them when the ``with`` ends.
+
+    Each process gets its own session, so a signal to its group reaches
+    gunicorn's workers too, and a Ctrl-C at the terminal reaches only us:
+    we stop them in order instead of leaving orphans.
+    """
+
+    def __init__(self, logs: Path):
+        self.logs = logs
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def __enter__(self) -> Launcher:
+        return self
+
+    def __exit__(self, exc_type, _exc, _tb) -> None:
+        if exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
+            self._print_logs()  # the directory is removed next; show why now
+        self.stop_all()
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        with open(self.logs / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes[name] = process
+        return process
+
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        self.processes.clear()
+
+    def _print_logs(self) -> None:
+        for log in sorted(self.logs.glob("*.log")):
+            tail = log.read_text(errors="replace")[-2000:]
+            print(f"--- {log.name} (last lines)\n{tail}", file=sys.stderr)
+
+
+class System:
+    """Some or all of the three services, wired to each other."""
+
+    def __init__(self, launcher: Launcher, amqp_url: str, database_urls: dict[str, str]):
+        self.launcher = launcher
+        self.amqp_url = amqp_url
+        self.database_urls = database_urls
+        self.ports = {service: free_port() for service in PACKAGES}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def env(self, service: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "AUTH_SECRET": SECRET,
+            "AMQP_URL": self.amqp_url,
+            "DATABASE_URL": self.database_urls[service],
+            "DATA_DIR": str(self.launcher.logs),
+            "PORT": str(self.ports[service]),
+            "PYTHONUNBUFFERED": "1",
+            # A fresh requests database copies the catalog from inventory soon.
+            "CATALOG_FILL_INTERVAL_SECONDS": "0.5",
+            **{f"{name.upper()}_URL": self.url(name) for name in PACKAGES},
+        }
+
+    def seed(self, service: str) -> None:
+        """Migrate and load the demo data, as ``make seed`` does."""
+        subprocess.run(
+            [sys.executable, "-m", PACKAGES[service], "seed"],
+            cwd=ROOT,
+            env=self.env(service),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start_web(self, service: str) -> None:
+        port = self.ports[service]
+        argv = gunicorn(f"{PACKAGES[service]}:create_app()", port)
+        self.launcher.start(f"{service}-web", argv, self.env(service))
+
+    def start_worker(self, service: str) -> None:
+        argv = [sys.executable, "-m", PACKAGES[service], "worker"]
+        self.launcher.start(f"{service}-worker", argv, self.env(service))
+
+    def wait_ready(self, service: str) -> None:
+        url = f"{self.url(service)}/readyz"
+        wait_until(lambda: answers(url), timeout=60, what=f"{service} to be ready")
+
+    def token(self, username: str, password: str = "demo-pass") -> str:
+        response = requests.post(
+            f"{self.url('requests')}/api/v1/auth/token",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
