@@ -2,9 +2,10 @@
 
 A row is marked sent only after the broker confirmed it; a crash between
 the confirm and the mark sends it again, which consumers absorb by event id.
-Confirms are pipelined (pika's SelectConnection) instead of waiting for each
-message in turn, which is what bounds a blocking publisher to about 1,000
-messages a second.
+Confirms are pipelined (pika's SelectConnection): up to ``window`` messages
+are out unconfirmed at once, the next rows are read while earlier ones await
+their confirms, and confirmed rows are marked in groups. Waiting for each
+confirm in turn bounds a blocking publisher to about 1,000 messages a second.
 """
 
 from __future__ import annotations
@@ -25,12 +26,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Batch:
+class _Window:
+    """What one connection has published and not yet settled in the outbox."""
+
     in_flight: dict[int, tuple[int, str]] = field(default_factory=dict)  # tag -> (row, event)
     returned: set[str] = field(default_factory=set)
     confirmed: list[int] = field(default_factory=list)
     unroutable: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    last_row: int = 0  # the newest row published
+    next_tag: int = 0
+    polling: bool = False
 
 
 class OutboxRelay:
@@ -41,7 +47,8 @@ class OutboxRelay:
         amqp_url: str,
         topology: Topology | None = None,
         *,
-        batch_size: int = 1000,
+        window: int = 5000,
+        mark_every: int = 500,
         idle_interval: float = 0.05,
         max_backoff: float = 5.0,
     ):
@@ -49,14 +56,14 @@ class OutboxRelay:
         self.outbox = outbox
         self.amqp_url = amqp_url
         self.topology = topology or Topology()
-        self.batch_size = batch_size
+        self.window = window
+        self.mark_every = mark_every
         self.idle_interval = idle_interval
         self.max_backoff = max_backoff
         self._stop = threading.Event()
         self._connection: pika.SelectConnection | None = None
         self._channel = None
-        self._batch = _Batch()
-        self._next_tag = 0
+        self._w = _Window()
         self.published = 0
 
     # -- lifecycle -------------------------------------------------------
@@ -83,8 +90,9 @@ class OutboxRelay:
             connection.close()
 
     def _run_connection(self) -> None:
-        self._batch = _Batch()
-        self._next_tag = 0
+        # A new connection starts from the oldest unsent row: whatever was in
+        # flight on the last one is sent again, and consumers drop repeats.
+        self._w = _Window()
         opened = threading.Event()
 
         def on_open(connection):
@@ -126,17 +134,28 @@ class OutboxRelay:
             self._connection.close()
 
     # -- publishing ------------------------------------------------------
+    def _schedule_poll(self, delay: float = 0) -> None:
+        if not self._w.polling:
+            self._w.polling = True
+            self._connection.ioloop.call_later(delay, self._poll)
+
     def _poll(self) -> None:
+        self._w.polling = False
         if self._stop.is_set() or self._channel is None or not self._channel.is_open:
             return
+        room = self.window - len(self._w.in_flight)
+        if room <= 0:
+            return  # confirms will call again as the window empties
+        # Ids are not committed in order: a row can appear below one already
+        # read. Reading from the start whenever nothing is in flight picks up
+        # such stragglers; in between, reading on from the last row keeps the
+        # window full without reading rows that are already out.
+        after = self._w.last_row if self._w.in_flight else 0
         try:
-            rows = self._fetch_unsent()
+            rows = self._fetch_unsent(after=after, limit=room)
         except SQLAlchemyError as exc:
             log.warning("relay: database unavailable (%s)", exc.__class__.__name__)
-            self._connection.ioloop.call_later(1.0, self._poll)
-            return
-        if not rows:
-            self._connection.ioloop.call_later(self.idle_interval, self._poll)
+            self._schedule_poll(1.0)
             return
         for row_id, event_id, event_type, body in rows:
             self._channel.basic_publish(
@@ -151,75 +170,87 @@ class OutboxRelay:
                 ),
                 mandatory=True,
             )
-            self._next_tag += 1
-            self._batch.in_flight[self._next_tag] = (row_id, event_id)
+            self._w.next_tag += 1
+            self._w.in_flight[self._w.next_tag] = (row_id, event_id)
+            self._w.last_row = row_id
+        if rows:
+            self._schedule_poll()
+        elif not self._w.in_flight:
+            self._schedule_poll(self.idle_interval)
 
-    def _fetch_unsent(self):
+    def _fetch_unsent(self, after: int, limit: int):
+        outbox = self.outbox
         query = (
-            select(self.outbox.c.id, self.outbox.c.event_id, self.outbox.c.type, self.outbox.c.body)
-            .where(self.outbox.c.sent_at.is_(None))
-            .order_by(self.outbox.c.id)
-            .limit(self.batch_size)
+            select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.body)
+            .where(outbox.c.sent_at.is_(None), outbox.c.id > after)
+            .order_by(outbox.c.id)
+            .limit(limit)
         )
         with self.engine.connect() as connection:
             return connection.execute(query).all()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         # The broker acks an unroutable message too; this tells the two apart.
-        self._batch.returned.add(properties.message_id)
+        self._w.returned.add(properties.message_id)
 
     def _on_confirm(self, frame) -> None:
         method = frame.method
         acked = isinstance(method, pika.spec.Basic.Ack)
+        window = self._w
         tags = (
-            [t for t in self._batch.in_flight if t <= method.delivery_tag]
+            [t for t in window.in_flight if t <= method.delivery_tag]
             if method.multiple
             else [method.delivery_tag]
         )
         for tag in tags:
-            row_id, event_id = self._batch.in_flight.pop(tag)
+            row_id, event_id = window.in_flight.pop(tag)
             if not acked:
-                self._batch.failed.append(row_id)
-            elif event_id in self._batch.returned:
-                self._batch.unroutable.append(row_id)
+                window.failed.append(row_id)
+            elif event_id in window.returned:
+                window.returned.discard(event_id)
+                window.unroutable.append(row_id)
             else:
-                self._batch.confirmed.append(row_id)
-        if not self._batch.in_flight:
-            self._finish_batch()
+                window.confirmed.append(row_id)
+        settled = len(window.confirmed) + len(window.unroutable) + len(window.failed)
+        if settled >= self.mark_every or not window.in_flight:
+            self._settle()
+        if len(window.in_flight) <= self.window // 2:
+            self._schedule_poll()
 
-    def _finish_batch(self) -> None:
-        batch, self._batch = self._batch, _Batch()
+    def _settle(self) -> None:
+        window = self._w
+        confirmed, unroutable, failed = window.confirmed, window.unroutable, window.failed
+        window.confirmed, window.unroutable, window.failed = [], [], []
         try:
-            self._mark(batch)
+            self._mark(confirmed, unroutable, failed)
         except SQLAlchemyError as exc:
             # The rows stay unsent and go again: consumers drop the duplicates.
             log.warning("relay: could not mark rows sent (%s)", exc.__class__.__name__)
-        self.published += len(batch.confirmed)
-        delay = 1.0 if batch.failed else 0
-        self._connection.ioloop.call_later(delay, self._poll)
+        self.published += len(confirmed)
+        if failed:
+            self._schedule_poll(1.0)  # refused rows go again once the window empties
 
-    def _mark(self, batch: _Batch) -> None:
+    def _mark(self, confirmed: list[int], unroutable: list[int], failed: list[int]) -> None:
+        outbox = self.outbox
         with self.engine.begin() as connection:
-            if batch.confirmed:
+            if confirmed:
                 connection.execute(
-                    update(self.outbox)
-                    .where(self.outbox.c.id.in_(batch.confirmed))
-                    .values(sent_at=utcnow())
+                    update(outbox).where(outbox.c.id.in_(confirmed)).values(sent_at=utcnow())
                 )
-            if batch.unroutable:
+            if unroutable:
                 # Every process declares every subscription, so no queue wants
                 # this type (stock alerts have no consumer yet): sending it
                 # again would not change that. Kept, marked, not retried.
-                log.info("relay: %d events had no subscriber", len(batch.unroutable))
+                log.info("relay: %d events had no subscriber", len(unroutable))
                 connection.execute(
-                    update(self.outbox)
-                    .where(self.outbox.c.id.in_(batch.unroutable))
+                    update(outbox)
+                    .where(outbox.c.id.in_(unroutable))
                     .values(sent_at=utcnow(), last_error="unroutable: no queue subscribes")
                 )
-            if batch.failed:
-                log.error("relay: %d events refused by the broker", len(batch.failed))
+            if failed:
+                log.error("relay: %d events refused by the broker", len(failed))
                 connection.execute(
-                    update(self.outbox)
-                    .where(self.outbox.c.id.in_(batch.failed))
-                    .values(attempts=self.outbox.c.attempts + 1, last_error="nacked by the broker")
+                    update(outbox)
+                    .where(outbox.c.id.in_(failed))
+                    .values(attempts=outbox.c.attempts + 1, last_error="nacked by the broker")
                 )
