@@ -1,6 +1,8 @@
 """Gunicorn settings shared by the three web processes."""
 
 import os
+import subprocess
+import sys
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -11,3 +13,10 @@ graceful_timeout = 10
 # connection is ever shared between processes.
 preload_app = False
 accesslog = os.environ.get("ACCESS_LOG")
+
+
+def on_starting(server):
+    """Migrate once, before the workers fork, so that no worker imports Alembic."""
+    package = server.app.app_uri.split(":", 1)[0]
+    subprocess.run([sys.executable, "-m", package, "migrate"], check=True)
+    os.environ["MIGRATE_ON_START"] = "0"

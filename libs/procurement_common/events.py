@@ -7,6 +7,7 @@ goes to the dead-letter queue instead of being retried forever.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -207,6 +208,12 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+@functools.cache
+def _schema(event_type: str) -> Schema:
+    # Schemas hold no per-call state, and building one is costly on a hot path.
+    return DATA_SCHEMAS[event_type]()
+
+
 class EnvelopeSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -218,6 +225,9 @@ class EnvelopeSchema(Schema):
     source = fields.String(required=True)
     correlation_id = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(required=True)
+
+
+_ENVELOPE = EnvelopeSchema()
 
 
 class InvalidEvent(ValueError):
@@ -237,11 +247,12 @@ class Event:
     @classmethod
     def new(cls, type_: str, data: dict[str, Any], *, source: str, correlation_id=None) -> Event:
         """Make an event whose ``data`` is checked and serialised by its contract."""
-        schema = DATA_SCHEMAS[type_]()
-        errors = schema.validate(schema.dump(data))
+        schema = _schema(type_)
+        dumped = schema.dump(data)
+        errors = schema.validate(dumped)
         if errors:
             raise ValueError(f"{type_} data breaks its contract: {errors}")
-        return cls(type_, schema.dump(data), source, correlation_id)
+        return cls(type_, dumped, source, correlation_id)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -261,8 +272,8 @@ class Event:
     def from_json(cls, body: bytes | str) -> Event:
         try:
             raw = json.loads(body)
-            envelope = EnvelopeSchema().load(raw)
-            DATA_SCHEMAS[envelope["type"]]().load(envelope["data"])
+            envelope = _ENVELOPE.load(raw)
+            _schema(envelope["type"]).load(envelope["data"])
         except (ValueError, ValidationError, TypeError) as exc:
             raise InvalidEvent(str(exc)) from exc
         # Handlers get the data as sent (plain JSON types), already checked.
@@ -278,4 +289,4 @@ class Event:
 
     def load_data(self) -> dict[str, Any]:
         """The data with its contract's types (dates, decimals)."""
-        return DATA_SCHEMAS[self.type]().load(self.data)
+        return _schema(self.type).load(self.data)

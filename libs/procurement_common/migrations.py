@@ -10,13 +10,20 @@ import contextlib
 import fcntl
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command, context
-from alembic.config import Config
 from sqlalchemy import Engine, MetaData, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only when a migration runs: web workers that start at
+# head (gunicorn migrates before it forks them) never pay its memory.
 
 
 def alembic_config(script_location: Path, engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.attributes["engine"] = engine
@@ -24,6 +31,8 @@ def alembic_config(script_location: Path, engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, script_location: Path) -> None:
+    from alembic import command
+
     with _migration_lock(engine):
         command.upgrade(alembic_config(script_location, engine), "head")
 
@@ -55,6 +64,8 @@ def _migration_lock(engine: Engine):
 
 def run_env(target_metadata: MetaData) -> None:
     """The body of each service's ``migrations/env.py``."""
+    from alembic import context
+
     engine: Engine = context.config.attributes["engine"]
     with engine.connect() as connection:
         context.configure(

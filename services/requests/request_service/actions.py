@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
-from procurement_common.db import utcnow
+from procurement_common.db import new_id, utcnow
 from procurement_common.events import Event
 
 from .domain import Status, can_cancel, can_edit, can_receive, require, total_cost
@@ -100,16 +100,19 @@ def departments(session: Session) -> list[Department]:
 
 def submit_request(session: Session, principal: Principal, data: dict) -> SupplyRequest:
     """Create a request from validated input and announce it for approval."""
+    # The id and the empty history are set here so that nothing needs a
+    # flush or a lazy load before the single flush at commit.
     request = SupplyRequest(
+        id=new_id(),
         requester=principal.username,
         requester_name=principal.name,
         department=principal.department,
         status=Status.SUBMITTED,
         round=1,
+        history=[],
     )
     _fill(session, request, data)
     session.add(request)
-    session.flush()
     _submitted(session, request, principal, note="Submitted")
     return request
 

@@ -60,7 +60,7 @@ class TaskDecision(MethodView):
     @api_auth()
     @blp.arguments(DecisionInSchema)
     @blp.response(200, TaskOutSchema)
-    @blp.alt_response(403, schema=ERROR, description="Not the approver nor her delegate, or your own request")
+    @blp.alt_response(403, schema=ERROR, description="Not hers to decide, or her own request")
     @blp.alt_response(404, schema=ERROR, description="No task with this id")
     @blp.alt_response(409, schema=ERROR, description="A different decision was taken")
     def post(self, body, task_id):

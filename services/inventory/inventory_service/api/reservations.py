@@ -52,7 +52,7 @@ class ReservationByRequest(MethodView):
 @api_auth(CLERK)
 @handouts.arguments(HandoutInSchema)
 @handouts.response(200, ReservationSchema)
-@handouts.alt_response(409, schema=ERROR, description="Nothing, or not that much, is reserved for it")
+@handouts.alt_response(409, schema=ERROR, description="Not that much is reserved for it")
 def hand_out(data):
     """Hand out what is reserved for a request (clerk).
 
