@@ -97,6 +97,8 @@ class Service:
             logging.basicConfig(
                 level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
             )
+            # pika narrates every connection step at INFO; its warnings are what matter.
+            logging.getLogger("pika").setLevel(logging.WARNING)
 
         @group.command(help="Apply database migrations.")
         def migrate():
