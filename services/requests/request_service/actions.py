@@ -236,10 +236,13 @@ def _fill(session: Session, request: SupplyRequest, data: dict) -> None:
 
 
 def _submitted(session: Session, request: SupplyRequest, principal: Principal, note: str) -> None:
-    department = session.get(Department, request.department)
-    director = session.scalar(
-        select(User.username).where(User.roles_text.contains(DIRECTOR), User.active.is_(True))
-    )
+    # These lookups need nothing of the new request: flushing it now would
+    # only add a second flush before the one at commit.
+    with session.no_autoflush:
+        department = session.get(Department, request.department)
+        director = session.scalar(
+            select(User.username).where(User.roles_text.contains(DIRECTOR), User.active.is_(True))
+        )
     _history(request, Status.SUBMITTED, principal.username, note)
     _publish(
         session,
