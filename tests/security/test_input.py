@@ -1,0 +1,130 @@
+"""Bad input is refused cleanly, whatever the route, and Chinese text comes
+back exactly as it was typed, through every service and event."""
+
+from __future__ import annotations
+
+import pytest
+
+from procurement_common.auth import COOKIE_NAME, ROLES
+
+from security_support import COMMENT, ITEM_NAME, NOTE, PURPOSE, REASON
+
+SERVICES = ["requests", "inventory", "approvals"]
+LIMIT = 1024 * 1024  # MAX_CONTENT_LENGTH by default: 1 MiB, as the contract says
+
+
+def writes(app, under_api: bool) -> list[tuple[str, str]]:
+    """The routes that take a body, with any path parameter filled in."""
+    return sorted(
+        (method, rule.rule.replace("<", "").replace(">", ""))
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods & {"POST", "PUT", "PATCH"}
+        if rule.rule.startswith("/api/") == under_api
+    )
+
+
+@pytest.fixture
+def anyone_with_every_role(token_for) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for('wang.fang', roles=ROLES)}"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_json_body_over_the_limit_gets_413(service, office, anyone_with_every_role):
+    app = office.apps[service]
+    body = b'{"purpose": "' + b"x" * LIMIT + b'"}'
+    answers = {
+        (method, path): app.test_client().open(
+            path,
+            method=method,
+            data=body,
+            headers=anyone_with_every_role,
+            content_type="application/json",
+        )
+        for method, path in writes(app, under_api=True)
+    }
+    assert {route: response.status_code for route, response in answers.items()} == dict.fromkeys(
+        answers, 413
+    )
+    assert all(
+        f"limit of {LIMIT} bytes" in response.json["message"] for response in answers.values()
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_form_over_the_limit_gets_413(service, office, token_for):
+    app = office.apps[service]
+    client = app.test_client()
+    client.set_cookie(COOKIE_NAME, token_for("wang.fang", roles=ROLES))
+    statuses = {
+        (method, path): client.open(path, method=method, data={"purpose": "x" * LIMIT}).status_code
+        for method, path in writes(app, under_api=False)
+    }
+    assert statuses == dict.fromkeys(statuses, 413)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_malformed_json_gets_400_saying_so(service, office, anyone_with_every_role):
+    app = office.apps[service]
+    answers = {
+        (method, path): app.test_client().open(
+            path,
+            method=method,
+            data='{"purpose": "未闭合',
+            headers=anyone_with_every_role,
+            content_type="application/json",
+        )
+        for method, path in writes(app, under_api=True)
+    }
+    assert {route: response.status_code for route, response in answers.items()} == dict.fromkeys(
+        answers, 400
+    )
+    assert {response.json["message"] for response in answers.values()} == {
+        "The body is not valid JSON."
+    }
+
+
+def test_chinese_text_round_trips_through_every_service(office, world):
+    # The purpose and the leader's comment went round in the world already.
+    request = office.call("requests", "get", f"/requests/{world.reserved_request}", "liu.yang").json
+    assert request["purpose"] == PURPOSE
+    assert f"Approved: {COMMENT}" in [entry["note"] for entry in request["history"]]
+    task = office.call("approvals", "get", f"/approvals/{world.decided_task}", "zhao.lei").json
+    assert task["decision"]["comment"] == COMMENT
+
+    item = {"sku": "PEN-BLUE", "name": ITEM_NAME, "unit": "支", "unit_cost": "2.50"}
+    item |= {"category": "书写工具", "reorder_level": 10, "reorder_quantity": 50}
+    assert office.call("inventory", "post", "/items", "chen.jie", json=item).status_code == 201
+    count = {"sku": "PEN-BLUE", "counted_quantity": 0, "reason": REASON}
+    assert (
+        office.call("inventory", "post", "/adjustments", "chen.jie", json=count).status_code == 201
+    )
+    stored = office.call("inventory", "get", "/items/PEN-BLUE", "chen.jie").json
+    assert (stored["name"], stored["unit"], stored["category"]) == (ITEM_NAME, "支", "书写工具")
+    ledger = office.call("inventory", "get", "/items/PEN-BLUE/ledger", "chen.jie").json
+    assert REASON in [entry["note"] for entry in ledger["items"]]
+
+    office.settle()  # the requests service's catalog copy hears of the new item
+    catalog = office.call("requests", "get", "/catalog?per_page=100", "liu.yang").json
+    assert ITEM_NAME in [entry["name"] for entry in catalog["items"]]
+    cancel = office.call(
+        "requests",
+        "post",
+        f"/requests/{world.pending_request}/cancel",
+        "liu.yang",
+        json={"note": NOTE},
+    )
+    assert cancel.json["history"][-1]["note"] == NOTE
+
+
+@pytest.mark.parametrize(
+    ("service", "person", "page"),
+    [
+        # The director may see every request; zhao.lei has liu.yang's pending task.
+        ("requests", "wang.fang", "/requests/{world.reserved_request}"),
+        ("approvals", "zhao.lei", "/"),
+    ],
+)
+def test_chinese_text_shows_on_the_pages(service, person, page, office, world, token_for):
+    client = office.clients[service]
+    client.set_cookie(COOKIE_NAME, token_for(person))
+    assert PURPOSE in client.get(page.format(world=world)).text
