@@ -45,6 +45,7 @@ test: $(STAMP) test-tools lint
 # Stops RabbitMQ and restarts PostgreSQL on purpose: never run it beside other work.
 test-faults: $(STAMP)
 	$(BIN)/pytest -m faults -s -p no:cacheprovider
+	$(BIN)/pytest -s -p no:cacheprovider tests/backbone/test_delivery.py -k "killed or dead_letter"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -53,6 +53,9 @@ def test_a_consumer_killed_after_commit_and_before_ack_has_no_double_effect(
     # The broker gives the unacked message to the next consumer, which skips it.
     outcomes = run_consumer()
     wait_until(lambda: outcomes, message="the redelivery")
+    print(
+        f"faults: consumer killed before ack: sent=1 arrived=1 applied={toy.counter(engine, 'killed')}"
+    )
     assert outcomes == [Outcome.DUPLICATE]
     assert toy.counter(engine, "killed") == 1
     wait_until(lambda: broker.depth(QUEUE) == 0, message="an empty queue")
@@ -163,5 +166,8 @@ def test_a_relay_killed_after_the_confirm_and_before_marking_sends_again_and_it_
     finally:
         stop.set()
         thread.join(timeout=15)
+    print(
+        f"faults: relay killed before marking sent: sent=1 published=2 applied={toy.counter(engine, 'resent')}"
+    )
     assert sorted(outcomes) == [Outcome.APPLIED, Outcome.DUPLICATE]
     assert toy.counter(engine, "resent") == 1
