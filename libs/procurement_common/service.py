@@ -36,6 +36,8 @@ class Service:
     messaging: MessagingTables
     migrations: Path
     install: Callable[[Flask, Api, Settings], None]
+    # Domain exceptions and the HTTP status each one answers with.
+    errors: Mapping[type[Exception], int] = field(default_factory=dict)
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     jobs: Callable[[Settings, Database], list[TimedJob]] = lambda settings, database: []
     # Loads demo data into an empty database; says whether it did.
@@ -58,6 +60,8 @@ class Service:
         if settings.get("MIGRATE_ON_START", "1") == "1":
             upgrade(app.extensions["database"].engine, self.migrations)
         self.install(app, api, settings)
+        for exception_class, status in self.errors.items():
+            app.extensions["map_error"](exception_class, status)
         return app
 
     def consumer(self, settings: Settings, database: Database, **kwargs) -> EventConsumer:

@@ -170,7 +170,7 @@ def _install_errors(app: Flask, api: Api) -> None:
             elif status == 413:
                 limit = current_app.config["MAX_CONTENT_LENGTH"]
                 payload["message"] = f"The body is larger than the limit of {limit} bytes."
-            elif status == 422 and errors:
+            elif status == 422 and errors and "message" not in (getattr(error, "data", None) or {}):
                 fields = _field_names(errors)
                 payload["message"] = "Some fields are invalid: " + ", ".join(fields) + "."
             return payload, status, headers
@@ -209,12 +209,18 @@ def _install_errors(app: Flask, api: Api) -> None:
     app.register_error_handler(Exception, handle_unexpected)
 
     def map_error(exception_class: type[Exception], status: int) -> None:
-        """Answer a domain exception with ``status`` and its text as the message."""
+        """Answer a domain exception with ``status`` and its text as the message.
+
+        An exception with a ``field`` attribute also names that field in
+        ``errors``, as a schema's validation error would.
+        """
 
         def handle(error: Exception):
             exc = HTTPException(description=str(error))
             exc.code = status
             exc.data = {"message": str(error)}
+            if field := getattr(error, "field", None):
+                exc.data["errors"] = {"json": {field: [str(error)]}}
             return handle_http(exc)
 
         app.register_error_handler(exception_class, handle)

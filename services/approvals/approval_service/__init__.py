@@ -19,21 +19,6 @@ def install(app, api, settings):
     for blueprint in (approvals.blp, policy.blp, delegations.blp):
         app.extensions["register_api"](blueprint)
     app.register_blueprint(pages)
-    map_error = app.extensions["map_error"]
-    map_error(NotAllowed, 403)
-    map_error(NotFound, 404)
-    map_error(Conflict, 409)
-
-    @app.errorhandler(Invalid)
-    def _invalid(error: Invalid):
-        # The field named as in a schema error, with the rule's own words as the message.
-        message = str(error)
-        return {
-            "code": 422,
-            "status": "Unprocessable Entity",
-            "message": message,
-            "errors": {"json": {error.field: [message]}},
-        }, 422
 
 
 service = Service(
@@ -43,6 +28,7 @@ service = Service(
     messaging=messaging,
     migrations=Path(__file__).parent / "migrations",
     install=install,
+    errors={NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422},
     handlers=handlers.HANDLERS,
     jobs=jobs.timed_jobs,
     seed=seed.load_demo_data,

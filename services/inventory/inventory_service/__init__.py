@@ -28,9 +28,6 @@ def install(app, api, settings):
     ):
         app.extensions["register_api"](blueprint)
     install_pages(app)
-    map_error = app.extensions["map_error"]
-    map_error(StockRuleBroken, 409)
-    map_error(NotFound, 404)
 
 
 service = Service(
@@ -40,6 +37,7 @@ service = Service(
     messaging=messaging,
     migrations=Path(__file__).parent / "migrations",
     install=install,
+    errors={StockRuleBroken: 409, NotFound: 404},
     handlers=handlers.HANDLERS,
     jobs=jobs.timed_jobs,
     seed=seed.load_demo_data,

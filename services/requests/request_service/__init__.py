@@ -7,22 +7,18 @@ from pathlib import Path
 from procurement_common.service import Service
 
 from . import handlers, jobs, seed
+from .actions import Forbidden, NotFound
 from .domain import RuleBroken
 from .models import Base, messaging
 
 
 def install(app, api, settings):
-    from .actions import Forbidden, NotFound
     from .api import auth, catalog, supply_requests, users
     from .pages import pages
 
     for blueprint in (auth.blp, supply_requests.blp, catalog.blp, users.blp):
         app.extensions["register_api"](blueprint)
     app.register_blueprint(pages)
-    map_error = app.extensions["map_error"]
-    map_error(RuleBroken, 409)
-    map_error(Forbidden, 403)
-    map_error(NotFound, 404)
 
 
 service = Service(
@@ -32,6 +28,7 @@ service = Service(
     messaging=messaging,
     migrations=Path(__file__).parent / "migrations",
     install=install,
+    errors={RuleBroken: 409, Forbidden: 403, NotFound: 404},
     handlers=handlers.HANDLERS,
     jobs=jobs.timed_jobs,
     seed=seed.load_demo_data,
