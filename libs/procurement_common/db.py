@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Numeric, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -47,6 +48,11 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+# Every service's declarative base maps these Python types the same way:
+# aware UTC datetimes, and money as a fixed-point decimal.
+TYPE_ANNOTATION_MAP = {datetime: UTCDateTime, Decimal: Numeric(12, 2)}
 
 
 def make_engine(database_url: str, **kwargs) -> Engine:

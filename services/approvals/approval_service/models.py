@@ -11,10 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from procurement_common.db import UTCDateTime, new_id, new_metadata, utcnow
+from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
 from procurement_common.outbox import MessagingTables
 
 from . import rules
@@ -23,8 +23,7 @@ from . import rules
 class Base(DeclarativeBase):
     metadata = new_metadata()
     type_annotation_map = {
-        datetime: UTCDateTime,
-        Decimal: Numeric(12, 2),
+        **TYPE_ANNOTATION_MAP,
         list[Any]: JSON,
         list[str]: JSON,
     }

@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from procurement_common.db import UTCDateTime, new_id, new_metadata, utcnow
+from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
 from procurement_common.outbox import MessagingTables
 
 from .stock import Level, Priority
@@ -27,7 +26,7 @@ from .stock import Level, Priority
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-    type_annotation_map = {datetime: UTCDateTime, Decimal: Numeric(12, 2)}
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 messaging = MessagingTables.define(Base.metadata)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from procurement_common.db import UTCDateTime, new_id, new_metadata, utcnow
+from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
 from procurement_common.outbox import MessagingTables
 
 from .domain import Line, Status
@@ -17,7 +17,7 @@ from .domain import Line, Status
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-    type_annotation_map = {datetime: UTCDateTime, Decimal: Numeric(12, 2)}
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
 messaging = MessagingTables.define(Base.metadata)
