@@ -43,10 +43,16 @@ def run_worker(name: str, loops: list[Callable[[threading.Event], None]]) -> Non
     for thread in threads:
         thread.start()
     log.info("%s worker running", name)
+    failed = False
     while not stop.wait(0.5):
         dead = [t.name for t in threads if not t.is_alive()]
         if dead:
+            # A loop only ends on its own through a bug: stop, and say so in the
+            # exit status, so that the supervisor (honcho, compose) notices.
             log.error("%s worker: thread %s ended; stopping", name, dead)
+            failed = True
             stop.set()
     for thread in threads:
         thread.join(timeout=15)
+    if failed:
+        raise SystemExit(1)
