@@ -7,7 +7,7 @@ SOURCE_DIRS := libs services/requests services/inventory services/approvals
 SERVICES := request_service inventory_service approval_service
 export DATA_DIR ?= var
 
-.PHONY: venv run seed migrate test test-faults lint format bench check-stock clean-data clean test-tools
+.PHONY: venv run seed migrate test test-faults lint format bench check-stock clean-data clean test-tools screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: $(STAMP) test-tools lint
 test-faults: $(STAMP)
 	$(BIN)/pytest -m faults -s -p no:cacheprovider
 	$(BIN)/pytest -s -p no:cacheprovider tests/backbone/test_delivery.py -k "killed or dead_letter"
+
+# Retake the screenshots in docs/ from the browser test.
+screenshots: $(STAMP) test-tools
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider tests/requests/test_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

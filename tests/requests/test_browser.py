@@ -4,11 +4,13 @@ Playwright without any browser download.
 Zhang Wei signs in, asks for two items, trips over a validation error and
 fixes it; her leader's approval arrives as the approvals service would send
 it, and the request page shows the new status and the timeline. Screenshots
-of the form and the request page go to ``docs/screenshots/``.
+of the form and the request page go to a temporary folder, or to
+``docs/screenshots/`` with ``UPDATE_SCREENSHOTS=1`` (``make screenshots``).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,11 +19,19 @@ import pytest
 from tests.requests.conftest import serving
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None, reason="needs Debian's chromium package"
 )
+
+
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    # A test run must not rewrite tracked files unless asked to.
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return tmp_path
 
 
 @pytest.fixture
@@ -49,11 +59,13 @@ def browser_page():
             browser.close()
 
 
-def test_staff_ask_for_two_items_fix_a_mistake_and_see_the_approval(app, api, others, browser_page):
+def test_staff_ask_for_two_items_fix_a_mistake_and_see_the_approval(
+    app, api, others, browser_page, screenshots
+):
     from playwright.sync_api import expect
 
     page = browser_page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshots.mkdir(parents=True, exist_ok=True)
     with serving(app) as base_url:
         # Signed out, the start page sends her to sign in, then back.
         page.goto(f"{base_url}/")
@@ -71,7 +83,7 @@ def test_staff_ask_for_two_items_fix_a_mistake_and_see_the_approval(app, api, ot
         page.get_by_label("Quantity").nth(0).fill("0")
         page.get_by_label("Item 2").select_option("PEN-GEL-BLK")
         page.get_by_label("Quantity").nth(1).fill("2")
-        page.screenshot(path=SCREENSHOTS / "new-request.png", full_page=True)
+        page.screenshot(path=screenshots / "new-request.png", full_page=True)
         page.get_by_role("button", name="Submit request").click()
 
         # The mistake is shown next to the field, and everything typed is kept.
@@ -84,7 +96,7 @@ def test_staff_ask_for_two_items_fix_a_mistake_and_see_the_approval(app, api, ot
             "Printing the quarterly report 季度报告"
         )
         expect(page.get_by_label("Item 2")).to_have_value("PEN-GEL-BLK")
-        page.screenshot(path=SCREENSHOTS / "new-request-error.png", full_page=True)
+        page.screenshot(path=screenshots / "new-request-error.png", full_page=True)
 
         first_quantity.fill("5")
         page.get_by_role("button", name="Submit request").click()
@@ -102,11 +114,11 @@ def test_staff_ask_for_two_items_fix_a_mistake_and_see_the_approval(app, api, ot
         expect(timeline).to_contain_text("Li Na")
         expect(timeline).to_contain_text("Four reams will do")
         expect(timeline.locator("li")).to_have_count(3)
-        page.screenshot(path=SCREENSHOTS / "request-page.png", full_page=True)
+        page.screenshot(path=screenshots / "request-page.png", full_page=True)
 
         page.get_by_role("link", name="← My requests").click()
         expect(page.get_by_role("row")).to_have_count(2)  # the header and her request
-        page.screenshot(path=SCREENSHOTS / "my-requests.png", full_page=True)
+        page.screenshot(path=screenshots / "my-requests.png", full_page=True)
 
         page.get_by_role("link", name="Sign out").click()
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
