@@ -37,7 +37,12 @@ def fill_catalog_if_empty(settings: Settings, database: Database) -> int:
     with database.sessions() as session:
         if session.scalar(select(func.count()).select_from(CatalogItem)):
             return 0
-    items = list(_fetch_items(settings))
+    try:
+        items = list(_fetch_items(settings))
+    except (OSError, ValueError) as exc:
+        # Inventory may still be starting; the next run tries again.
+        log.warning("catalog fill: inventory not reachable (%s); will try again", exc)
+        return 0
     with database.sessions.begin() as session:
         for data in items:
             item = session.get(CatalogItem, data["sku"])
