@@ -96,7 +96,6 @@ class EventConsumer:
                         processed_at=utcnow(),
                     )
                 )
-                session.flush()
                 handler(session, event)
         except IntegrityError as exc:
             if self._already_processed(event.id):
