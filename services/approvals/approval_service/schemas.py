@@ -6,18 +6,12 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
 
 from .rules import Decision, TaskStatus
 
 MAX_MONEY = Decimal("9999999999.99")
-
-
-class Text(fields.String):
-    """A string with surrounding white space removed."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class CutSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
 from procurement_common.web import db_session
 
@@ -12,21 +13,6 @@ from .stock import Status
 
 MAX_QUANTITY = 10000
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-
-
-class Text(fields.String):
-    """A string with surrounding white space removed; a blank one is no value."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not value and self.allow_none:
-            return None
-        return value
-
-    def _validate(self, value):
-        # A blank that became no value has nothing to check (``Length`` would fail on None).
-        if value is not None:
-            super()._validate(value)
 
 
 def known_sku(sku: str) -> None:

@@ -6,18 +6,12 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
 
 from .domain import Status
 
 MAX_LINES = 50
-
-
-class Text(fields.String):
-    """A string with surrounding white space removed before it is checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class LineInSchema(Schema):
