@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Table, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import utcnow
+from .db import reading, utcnow
 from .events import Event, InvalidEvent
 from .topology import Topology, connection_parameters
 
@@ -110,7 +110,7 @@ class EventConsumer:
         return Outcome.APPLIED
 
     def _already_processed(self, event_id: str) -> bool:
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             row = connection.execute(
                 self.processed.select().where(
                     self.processed.c.consumer == self.name,

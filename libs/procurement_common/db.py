@@ -86,7 +86,22 @@ def _sqlite_on_connect(dbapi_connection, _record):
 
 
 def _sqlite_on_begin(connection):
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reader that never writes needs no write lock: see ``reading()``.
+    deferred = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "procurement_read_only"
+
+
+def reading(engine: Engine):
+    """A connection for reads only; on SQLite it does not queue for the write lock.
+
+    For polls in hot loops (the relay's, readiness checks): every other
+    transaction begins IMMEDIATE, and a poll that did so every 50 ms would
+    hold up the writers it shares the file with.
+    """
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -19,7 +19,7 @@ from pika.exceptions import AMQPConnectionError, AMQPError
 from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import utcnow
+from .db import reading, utcnow
 from .topology import Topology, connection_parameters
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class OutboxRelay:
             .order_by(outbox.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             return connection.execute(query).all()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:

@@ -34,7 +34,7 @@ from werkzeug.exceptions import (
     UnprocessableEntity,
 )
 
-from .db import make_engine, make_sessionmaker
+from .db import make_engine, make_sessionmaker, reading
 from .outbox import MessagingTables
 from .settings import Settings
 from .topology import connection_parameters
@@ -291,7 +291,7 @@ def _install_health(app: Flask, settings: Settings) -> None:
     def readyz():
         down = {}
         try:
-            with db().engine.connect() as connection:
+            with reading(db().engine) as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # any failure means "not ready", whatever its kind
             down["database"] = exc.__class__.__name__
