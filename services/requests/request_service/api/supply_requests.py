@@ -75,20 +75,33 @@ class OneRequest(MethodView):
         return changed
 
 
+def _requester_action(view):
+    """Document the answers of an action the requester takes on her request."""
+    for status, description in (
+        (409, "Not possible in the request's status"),
+        (404, "No request with this id"),
+        (403, "Only the requester may do this"),
+    ):
+        view = blp.alt_response(status, schema=ERROR, description=description)(view)
+    return view
+
+
+def _act(action, request_id: str, note: str | None):
+    session = db_session()
+    changed = action(session, current_user(), request_id, note)
+    session.commit()
+    return changed
+
+
 @blp.route("/<request_id>/cancel")
 class Cancel(MethodView):
     @api_auth()
     @blp.arguments(NoteSchema, required=False)
     @blp.response(200, RequestOutSchema)
-    @blp.alt_response(403, schema=ERROR, description="Only the requester may do this")
-    @blp.alt_response(404, schema=ERROR, description="No request with this id")
-    @blp.alt_response(409, schema=ERROR, description="Not possible in the request's status")
+    @_requester_action
     def post(self, body, request_id):
         """Withdraw a request that is not yet approved."""
-        session = db_session()
-        cancelled = actions.cancel_request(session, current_user(), request_id, body.get("note"))
-        session.commit()
-        return cancelled
+        return _act(actions.cancel_request, request_id, body.get("note"))
 
 
 @blp.route("/<request_id>/receive")
@@ -96,12 +109,7 @@ class Receive(MethodView):
     @api_auth()
     @blp.arguments(NoteSchema, required=False)
     @blp.response(200, RequestOutSchema)
-    @blp.alt_response(403, schema=ERROR, description="Only the requester may do this")
-    @blp.alt_response(404, schema=ERROR, description="No request with this id")
-    @blp.alt_response(409, schema=ERROR, description="Not possible in the request's status")
+    @_requester_action
     def post(self, body, request_id):
         """Confirm that what was handed out has arrived."""
-        session = db_session()
-        received = actions.confirm_receipt(session, current_user(), request_id, body.get("note"))
-        session.commit()
-        return received
+        return _act(actions.confirm_receipt, request_id, body.get("note"))
