@@ -5,21 +5,27 @@ heartbeats are answered however long a handler takes; handlers run in a
 second thread and hand their acks back with ``add_callback_threadsafe``
 (pika connections are not thread-safe). A message is acked only after the
 transaction that applied it and recorded its event id has committed.
+
+When messages queue up, the handler thread takes what has arrived (up to
+``batch_size``) and applies it in one transaction: one commit, one
+duplicate look-up and one wake-up of the I/O thread for the lot, instead of
+one of each per message. If anything in such a batch fails, the batch is
+rolled back and its messages are applied one at a time, so one bad message
+costs only itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pika
 from pika.exceptions import AMQPError
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,6 +65,7 @@ class EventConsumer:
         topology: Topology | None = None,
         *,
         prefetch: int = 50,
+        batch_size: int = 50,
         on_outcome: Callable[[str], None] | None = None,
     ):
         self.name = name
@@ -69,34 +76,81 @@ class EventConsumer:
         self.amqp_url = amqp_url
         self.topology = topology or Topology()
         self.prefetch = prefetch
+        self.batch_size = batch_size
         self.on_outcome = on_outcome or (lambda outcome: None)
         self._work: queue.Queue[_Delivery] = queue.Queue()
 
-    # -- applying one message ---------------------------------------------
+    # -- applying messages -------------------------------------------------
     def apply(self, body: bytes) -> str:
         """Apply one message in one transaction; say what became of it.
 
         Raises only for a database outage, which the caller waits out.
         """
-        try:
-            event = Event.from_json(body)
-        except InvalidEvent as exc:
-            log.error("%s: poison message: %s", self.name, exc)
-            return Outcome.POISON
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            return Outcome.IGNORED
-        try:
-            with self.sessions.begin() as session:
-                session.execute(
-                    insert(self.processed).values(
-                        consumer=self.name,
-                        event_id=event.id,
-                        event_type=event.type,
-                        processed_at=utcnow(),
+        return self.apply_all([body])[0]
+
+    def apply_all(self, bodies: Sequence[bytes]) -> list[str]:
+        """Apply messages in their order; say what became of each.
+
+        Raises only for a database outage, which the caller waits out.
+        """
+        outcomes: list[str] = [Outcome.IGNORED] * len(bodies)
+        events: list[tuple[int, Event]] = []
+        for index, body in enumerate(bodies):
+            try:
+                event = Event.from_json(body)
+            except InvalidEvent as exc:
+                log.error("%s: poison message: %s", self.name, exc)
+                outcomes[index] = Outcome.POISON
+                continue
+            if event.type in self.handlers:
+                events.append((index, event))
+        if len(events) > 1:
+            try:
+                outcomes_together = self._apply_together([event for _, event in events])
+            except OperationalError:
+                raise
+            except Exception as exc:
+                log.info(
+                    "%s: a batch of %d failed (%r); one at a time", self.name, len(events), exc
+                )
+            else:
+                for (index, _), outcome in zip(events, outcomes_together, strict=True):
+                    outcomes[index] = outcome
+                return outcomes
+        for index, event in events:
+            outcomes[index] = self._apply_one(event)
+        return outcomes
+
+    def _apply_together(self, events: list[Event]) -> list[str]:
+        """All in one transaction, or nothing: any exception rolls it all back."""
+        with self.sessions.begin() as session:
+            done = set(
+                session.scalars(
+                    select(self.processed.c.event_id).where(
+                        self.processed.c.consumer == self.name,
+                        self.processed.c.event_id.in_({event.id for event in events}),
                     )
                 )
-                handler(session, event)
+            )
+            outcomes, new = [], []
+            for event in events:
+                if event.id in done:
+                    outcomes.append(Outcome.DUPLICATE)
+                    continue
+                done.add(event.id)
+                outcomes.append(Outcome.APPLIED)
+                new.append(event)
+            if new:
+                session.execute(insert(self.processed), [self._processed_row(e) for e in new])
+            for event in new:
+                self.handlers[event.type](session, event)
+        return outcomes
+
+    def _apply_one(self, event: Event) -> str:
+        try:
+            with self.sessions.begin() as session:
+                session.execute(insert(self.processed).values(self._processed_row(event)))
+                self.handlers[event.type](session, event)
         except IntegrityError as exc:
             if self._already_processed(event.id):
                 return Outcome.DUPLICATE
@@ -109,6 +163,14 @@ class EventConsumer:
             return Outcome.FAILED
         return Outcome.APPLIED
 
+    def _processed_row(self, event: Event) -> dict:
+        return {
+            "consumer": self.name,
+            "event_id": event.id,
+            "event_type": event.type,
+            "processed_at": utcnow(),
+        }
+
     def _already_processed(self, event_id: str) -> bool:
         with reading(self.engine) as connection:
             row = connection.execute(
@@ -119,12 +181,12 @@ class EventConsumer:
             ).first()
         return row is not None
 
-    def apply_until_done(self, body: bytes, stop: threading.Event) -> str | None:
+    def apply_until_done(self, bodies: Sequence[bytes], stop: threading.Event) -> list[str] | None:
         """Apply, waiting out database outages instead of burning deliveries."""
         backoff = 0.2
         while not stop.is_set():
             try:
-                return self.apply(body)
+                return self.apply_all(bodies)
             except (OperationalError, DBAPIError) as exc:
                 log.warning("%s: database unavailable (%s); retrying", self.name, exc.orig)
                 stop.wait(backoff)
@@ -171,32 +233,47 @@ class EventConsumer:
     def _work_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                delivery = self._work.get(timeout=0.2)
+                batch = [self._work.get(timeout=0.2)]
             except queue.Empty:
                 continue
-            outcome = self.apply_until_done(delivery.body, stop)
-            if outcome is None:
-                return  # stopping: the unacked message goes back to the queue
-            self.on_outcome(outcome)
-            if outcome in (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.IGNORED):
-                settle = functools.partial(delivery.channel.basic_ack, delivery.delivery_tag)
-            elif outcome == Outcome.POISON:
-                settle = functools.partial(
-                    delivery.channel.basic_nack, delivery.delivery_tag, requeue=False
-                )
-            else:
-                # Requeued; the queue's delivery limit dead-letters it in the end.
-                settle = functools.partial(
-                    delivery.channel.basic_nack, delivery.delivery_tag, requeue=True
-                )
-            self._settle(delivery.connection, settle)
+            # Only what has already arrived: waiting for a fuller batch would
+            # add latency when the queue is short.
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(self._work.get_nowait())
+                except queue.Empty:
+                    break
+            outcomes = self.apply_until_done([delivery.body for delivery in batch], stop)
+            if outcomes is None:
+                return  # stopping: the unacked messages go back to the queue
+            for outcome in outcomes:
+                self.on_outcome(outcome)
+            self._settle(list(zip(batch, outcomes, strict=True)))
 
     @staticmethod
-    def _settle(connection: pika.BlockingConnection, settle: Callable[[], None]) -> None:
-        def guarded():
-            # If the channel is gone the broker redelivers, and we skip it by id.
-            with contextlib.suppress(AMQPError):
-                settle()
+    def _settle(settled: list[tuple[_Delivery, str]]) -> None:
+        """Ack or nack each delivery, with one wake-up of each connection's I/O thread."""
+        by_connection: dict[int, list[tuple[_Delivery, str]]] = {}
+        for delivery, outcome in settled:
+            by_connection.setdefault(id(delivery.connection), []).append((delivery, outcome))
+        for group in by_connection.values():
 
-        with contextlib.suppress(AMQPError):
-            connection.add_callback_threadsafe(guarded)
+            def settle_group(group=group):
+                for delivery, outcome in group:
+                    # If the channel is gone the broker redelivers, and we skip it by id.
+                    with contextlib.suppress(AMQPError):
+                        _settle_one(delivery, outcome)
+
+            with contextlib.suppress(AMQPError):
+                group[0][0].connection.add_callback_threadsafe(settle_group)
+
+
+def _settle_one(delivery: _Delivery, outcome: str) -> None:
+    tag = delivery.delivery_tag
+    if outcome in (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.IGNORED):
+        delivery.channel.basic_ack(tag)
+    elif outcome == Outcome.POISON:
+        delivery.channel.basic_nack(tag, requeue=False)
+    else:
+        # Requeued; the queue's delivery limit dead-letters it in the end.
+        delivery.channel.basic_nack(tag, requeue=True)

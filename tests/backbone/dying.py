@@ -21,7 +21,7 @@ DIED = 17
 
 
 class DiesBeforeAck(EventConsumer):
-    def _settle(self, connection, settle):
+    def _settle(self, _settled):
         os._exit(DIED)
 
 
