@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -65,13 +70,19 @@ def make_engine(database_url: str, **kwargs) -> Engine:
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        connect_args = {"timeout": BUSY_TIMEOUT}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            turns = WriterTurns(f"{url.database}-writers.lock")
+            connect_args["factory"] = turns.connection_class()
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for its turn before "database is locked"
 
 
 def _sqlite_on_connect(dbapi_connection, _record):
@@ -79,7 +90,7 @@ def _sqlite_on_connect(dbapi_connection, _record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -87,8 +98,95 @@ def _sqlite_on_connect(dbapi_connection, _record):
 
 def _sqlite_on_begin(connection):
     # A reader that never writes needs no write lock: see ``reading()``.
-    deferred = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY, False):
+        connection.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, _TurnTaking):
+        dbapi_connection.take_turn()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if isinstance(dbapi_connection, _TurnTaking):
+            dbapi_connection.end_turn()
+        raise
+
+
+class _TurnTaking(sqlite3.Connection):
+    """A pysqlite connection that waits for its writer's turn (see ``WriterTurns``)."""
+
+    turns: WriterTurns
+
+    def take_turn(self) -> None:
+        self._turn = self.turns.take(self)
+
+    def end_turn(self) -> None:
+        if getattr(self, "_turn", None) is not None:
+            self.turns.give_back(self._turn)
+            self._turn = None
+
+    # The turn ends only once SQLite has let go of its lock.
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.end_turn()
+
+
+class WriterTurns:
+    """Writers of one SQLite file take turns, handing over without delay.
+
+    SQLite makes a writer that finds the file locked sleep and try again, in
+    naps that grow to 100 ms, so under load the lock often sits free while
+    every writer naps, and a few writers wait far longer than the rest. Here
+    a writer first takes its process's lock (threads queue on it and are woken
+    as it is released), then an advisory lock on a file beside the database,
+    shared with the other processes, retried in naps of at most 2 ms. SQLite's
+    own locking stays in charge: a writer that does not get its turn within
+    the busy timeout goes on to BEGIN IMMEDIATE and SQLite's busy handler.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.in_process = threading.Lock()
+
+    def connection_class(self) -> type[_TurnTaking]:
+        return type("TurnTakingConnection", (_TurnTaking,), {"turns": self})
+
+    def take(self, connection: _TurnTaking) -> int | None:
+        """Wait for the turn; the file descriptor to give back, or None if it timed out."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        if not self.in_process.acquire(timeout=BUSY_TIMEOUT):
+            return None
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        nap = 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    self.in_process.release()
+                    return None
+                time.sleep(nap)
+                nap = min(nap * 2, 0.002)
+
+    def give_back(self, fd: int) -> None:
+        os.close(fd)  # closing the descriptor releases its advisory lock
+        self.in_process.release()
 
 
 READ_ONLY = "procurement_read_only"
