@@ -112,7 +112,23 @@ def _events(args, databases: list[str]) -> list[events.EventResult] | None:
                 f"{hop.missing:>7}"
             )
         results.append(result)
+    _cpu(results)
     return results
+
+
+def _cpu(results: list[events.EventResult]) -> None:
+    say()
+    say("CPU while submitting: ms of CPU per accepted submission, by part (share of the cores)")
+    parts = sorted({part for r in results for part in r.cpu.used})
+    say(f"{'part':<40}" + "".join(f" {r.database:>18}" for r in results))
+    for part in [*parts, "all"]:
+        row = ""
+        for r in results:
+            accepted = max(len(r.submissions.latencies), 1)
+            used = sum(r.cpu.used.values()) if part == "all" else r.cpu.used.get(part, 0.0)
+            row += f" {used / accepted * 1000:>9.1f} ({used / r.cpu.elapsed:>4.2f})"
+        say(f"{part:<40}{row}")
+    say(f"{'cores on this machine':<40}" + f" {os.cpu_count():>18}" * len(results))
 
 
 def _drain(databases: list[str]) -> list[drain.DrainResult]:

@@ -33,6 +33,7 @@ from approval_service.models import messaging as approvals_messaging
 from inventory_service.models import Reservation
 from request_service.models import messaging as requests_messaging
 
+from .cpu import CpuMeter
 from .create import BODY, SKU
 from .load import Call, Client, Sample, paced
 from .memory import PeakSampler, snapshot
@@ -63,6 +64,7 @@ class EventResult:
     to_reservation: Hop
     memory_at_rest: dict[str, float]
     memory_under_load: dict[str, float]
+    cpu: CpuMeter  # while the submissions were made
 
 
 def _reader(database_url: str) -> Engine:
@@ -219,9 +221,10 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
                 PeakSampler(launcher.pids) as memory,
                 Approver(system.ports["approvals"], system.token(LEADER), urls["approvals"]) as ap,
             ):
-                submissions = paced(
-                    system.ports["requests"], call, rate, seconds, connections, ok=201
-                )
+                with CpuMeter(launcher.pids) as cpu:
+                    submissions = paced(
+                        system.ports["requests"], call, rate, seconds, connections, ok=201
+                    )
                 # Let the last submissions through before the approver stops.
                 expected = len(submissions.latencies)
                 deadline = time.monotonic() + SETTLE_SECONDS
@@ -248,5 +251,5 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
             ),
         )
         return EventResult(
-            kind, submissions, ap.sample, to_task, to_reservation, at_rest, memory.peak
+            kind, submissions, ap.sample, to_task, to_reservation, at_rest, memory.peak, cpu
         )

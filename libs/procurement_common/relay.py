@@ -49,7 +49,7 @@ class OutboxRelay:
         *,
         window: int = 5000,
         mark_every: int = 500,
-        idle_interval: float = 0.05,
+        idle_interval: float = 0.02,
         max_backoff: float = 5.0,
     ):
         self.engine = engine
