@@ -73,6 +73,9 @@ class Stockroom:
         self._available_before: dict[str, int] = {}
         self._changed_items: set[str] = set()
         self._changed_reservations: set[str] = set()
+        # The session's identity map holds objects weakly: keeping the items
+        # looked up here spares ``settle`` loading them again.
+        self._items: dict[str, Item] = {}
 
     def __enter__(self) -> Stockroom:
         return self
@@ -86,6 +89,7 @@ class Stockroom:
         item = self.session.get(Item, sku)
         if item is None:
             raise NotFound(f"No item has SKU {sku!r}.")
+        self._items[sku] = item
         return item
 
     def add_item(self, data: Mapping[str, Any]) -> Item:
@@ -194,6 +198,7 @@ class Stockroom:
             needed_by=data.get("needed_by"),
             submitted_at=data["submitted_at"],
             approved_at=approved_at,
+            lines=[],  # known empty: appending needs no load after the autoflush
         )
         self.session.add(reservation)
         wanted: dict[str, int] = {}
@@ -311,10 +316,10 @@ class Stockroom:
 
     def _reserve(self, sku: str, wanted: int, request_id: str) -> int:
         """Reserve up to ``wanted``: all of it if available, else what there is."""
+        # Most approvals find their stock, and the guarded update checks that
+        # anyway: ask for all of it first and read what is available only if short.
+        quantity = wanted
         while True:
-            quantity, _short = stock.split(wanted, self._available(sku))
-            if quantity == 0:
-                return 0
             moved = self._move(
                 sku,
                 Movement.RESERVATION,
@@ -324,7 +329,10 @@ class Stockroom:
             )
             if moved is not None:
                 return quantity
-            # Someone else took stock between our read and our update: look again.
+            # Short, or someone took stock since we looked: take what there is now.
+            quantity, _short = stock.split(wanted, self._available(sku))
+            if quantity == 0:
+                return 0
 
     def _move(
         self,
