@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from procurement_common import events as ev
 from procurement_common.events import Event
@@ -40,17 +40,18 @@ def _note(
     by: str | None = None,
     acting_for: str | None = None,
 ) -> None:
-    request.history.append(
-        HistoryEntry(
-            status=request.status,
-            by=by or event.data.get("by") or event.source,
-            acting_for=acting_for or event.data.get("acting_for"),
-            note=note,
-            round=request.round,
-            at=event.occurred_at,
-            event_id=event.id,
-        )
+    # Added from the entry's side, the history is not loaded just to append to it.
+    entry = HistoryEntry(
+        request=request,
+        status=request.status,
+        by=by or event.data.get("by") or event.source,
+        acting_for=acting_for or event.data.get("acting_for"),
+        note=note,
+        round=request.round,
+        at=event.occurred_at,
+        event_id=event.id,
     )
+    object_session(request).add(entry)
 
 
 def approval_requested(session: Session, event: Event) -> None:
