@@ -37,6 +37,12 @@ class _Window:
     last_row: int = 0  # the newest row published
     next_tag: int = 0
     polling: bool = False
+    settling: bool = False
+    backlog: bool = False  # the last read filled the window: more rows may wait
+
+    def unsettled(self) -> bool:
+        """Rows published on this connection and not yet marked in the outbox."""
+        return bool(self.in_flight or self.confirmed or self.unroutable or self.failed)
 
 
 class OutboxRelay:
@@ -49,6 +55,7 @@ class OutboxRelay:
         *,
         window: int = 5000,
         mark_every: int = 500,
+        mark_delay: float = 0.05,
         idle_interval: float = 0.02,
         max_backoff: float = 5.0,
     ):
@@ -58,6 +65,7 @@ class OutboxRelay:
         self.topology = topology or Topology()
         self.window = window
         self.mark_every = mark_every
+        self.mark_delay = mark_delay
         self.idle_interval = idle_interval
         self.max_backoff = max_backoff
         self._stop = threading.Event()
@@ -114,6 +122,7 @@ class OutboxRelay:
         if not self._stop.is_set():
             log.warning("relay: connection closed: %s", reason)
         self._channel = None
+        self._settle()  # what was confirmed need not go again
         connection.ioloop.stop()
 
     def _watch_stop(self) -> None:
@@ -147,10 +156,10 @@ class OutboxRelay:
         if room <= 0:
             return  # confirms will call again as the window empties
         # Ids are not committed in order: a row can appear below one already
-        # read. Reading from the start whenever nothing is in flight picks up
-        # such stragglers; in between, reading on from the last row keeps the
-        # window full without reading rows that are already out.
-        after = self._w.last_row if self._w.in_flight else 0
+        # read. Reading from the start whenever nothing is out or waiting to
+        # be marked picks up such stragglers; in between, reading on from the
+        # last row keeps the window full without reading rows already out.
+        after = self._w.last_row if self._w.unsettled() else 0
         try:
             rows = self._fetch_unsent(after=after, limit=room)
         except SQLAlchemyError as exc:
@@ -173,10 +182,11 @@ class OutboxRelay:
             self._w.next_tag += 1
             self._w.in_flight[self._w.next_tag] = (row_id, event_id)
             self._w.last_row = row_id
-        if rows:
-            self._schedule_poll()
-        elif not self._w.in_flight:
-            self._schedule_poll(self.idle_interval)
+        # With a backlog, read on at once (or, with the window full, as confirms
+        # free room); otherwise all there was is out: look again after a pause
+        # rather than on every confirm, which at a trickle is a query a message.
+        self._w.backlog = len(rows) == room
+        self._schedule_poll(0 if self._w.backlog else self.idle_interval)
 
     def _fetch_unsent(self, after: int, limit: int):
         outbox = self.outbox
@@ -212,13 +222,21 @@ class OutboxRelay:
             else:
                 window.confirmed.append(row_id)
         settled = len(window.confirmed) + len(window.unroutable) + len(window.failed)
-        if settled >= self.mark_every or not window.in_flight:
+        if settled >= self.mark_every:
             self._settle()
-        if len(window.in_flight) <= self.window // 2:
+        elif not window.in_flight and not window.settling:
+            # Marking is one write transaction: gather what confirms in the
+            # next moment into it instead of writing once per message.
+            window.settling = True
+            self._connection.ioloop.call_later(self.mark_delay, self._settle)
+        if window.backlog and len(window.in_flight) <= self.window // 2:
             self._schedule_poll()
 
     def _settle(self) -> None:
         window = self._w
+        window.settling = False
+        if not (window.confirmed or window.unroutable or window.failed):
+            return
         confirmed, unroutable, failed = window.confirmed, window.unroutable, window.failed
         window.confirmed, window.unroutable, window.failed = [], [], []
         try:
@@ -227,7 +245,7 @@ class OutboxRelay:
             # The rows stay unsent and go again: consumers drop the duplicates.
             log.warning("relay: could not mark rows sent (%s)", exc.__class__.__name__)
         self.published += len(confirmed)
-        if failed:
+        if failed and self._channel is not None:
             self._schedule_poll(1.0)  # refused rows go again once the window empties
 
     def _mark(self, confirmed: list[int], unroutable: list[int], failed: list[int]) -> None:
