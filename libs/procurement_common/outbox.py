@@ -19,8 +19,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    insert,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .db import UTCDateTime, utcnow
@@ -60,15 +60,19 @@ class MessagingTables:
         )
         return cls(outbox, processed)
 
-    def record(self, session: Session, event: Event) -> Event:
+    def record(self, transaction: Session | Connection, event: Event) -> Event:
         """Add an event to the outbox inside the caller's transaction."""
-        session.execute(
-            insert(self.outbox).values(
-                event_id=event.id,
-                type=event.type,
-                body=event.to_json(),
-                created_at=utcnow(),
-                attempts=0,
-            )
+        # Straight on the session's connection: the row depends on nothing the
+        # session holds, so flushing it first (autoflush) would only cost time.
+        connection = transaction.connection() if isinstance(transaction, Session) else transaction
+        connection.execute(
+            self.outbox.insert(),
+            {
+                "event_id": event.id,
+                "type": event.type,
+                "body": event.to_json(),
+                "created_at": utcnow(),
+                "attempts": 0,
+            },
         )
         return event

@@ -4,6 +4,7 @@ hand instead of by RabbitMQ, and the names the security tests share."""
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ PACKAGES = {
 }
 # The apps never reach a broker: events travel through ``Office.settle``.
 NO_BROKER = "amqp://guest:guest@127.0.0.1:9/%2F"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 # One demo person for each role of the contract.
 PERSON_OF_ROLE = {

@@ -8,7 +8,6 @@ import datetime
 import importlib
 import logging
 import os
-import re
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -23,10 +22,9 @@ from procurement_common.settings import ConfigurationError
 from request_service import accounts
 from request_service.models import User
 
-from security_support import PACKAGES
+from security_support import CSRF_FIELD, PACKAGES
 
 SERVICES = list(PACKAGES)
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 A_REAL_SECRET = "a-production-secret-of-our-own-0123456789"
 
 

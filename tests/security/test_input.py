@@ -7,7 +7,7 @@ import pytest
 
 from procurement_common.auth import COOKIE_NAME, ROLES
 
-from security_support import COMMENT, ITEM_NAME, NOTE, PURPOSE, REASON
+from security_support import COMMENT, CSRF_FIELD, ITEM_NAME, NOTE, PURPOSE, REASON
 
 SERVICES = ["requests", "inventory", "approvals"]
 LIMIT = 1024 * 1024  # MAX_CONTENT_LENGTH by default: 1 MiB, as the contract says
@@ -128,3 +128,45 @@ def test_chinese_text_shows_on_the_pages(service, person, page, office, world, t
     client = office.clients[service]
     client.set_cookie(COOKIE_NAME, token_for(person))
     assert PURPOSE in client.get(page.format(world=world)).text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"purpose": "a\\u0000b", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}',
+        '{"purpose": "ok", "lines": [{"sku": "PAPER-A4\\u0000", "quantity": 1}]}',
+        '{"purpose\\u0000": "ok", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}',
+    ],
+    ids=["in a value", "nested in a list", "in a key"],
+)
+def test_a_nul_character_in_a_json_body_is_refused_and_nothing_is_stored(
+    body, office, anyone_with_every_role
+):
+    client = office.apps["requests"].test_client()
+    before = client.get("/api/v1/requests", headers=anyone_with_every_role).json["total"]
+
+    response = client.post(
+        "/api/v1/requests",
+        data=body,
+        headers=anyone_with_every_role,
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "NUL" in response.json["message"]
+    assert client.get("/api/v1/requests", headers=anyone_with_every_role).json["total"] == before
+
+
+def test_a_nul_character_in_a_form_or_query_is_refused(office, token_for):
+    client = office.apps["requests"].test_client()
+    csrf = CSRF_FIELD.search(client.get("/login").text)[1]
+    client.set_cookie(COOKIE_NAME, token_for("zhang.wei"))
+
+    for response in (
+        client.get("/?status=sub%00mitted"),
+        client.post(
+            "/login", data={"csrf_token": csrf, "username": "zhang\x00wei", "password": "x"}
+        ),
+    ):
+        assert response.status_code == 400
+        assert "NUL" in response.get_data(as_text=True)

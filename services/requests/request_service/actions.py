@@ -7,17 +7,21 @@ records the events it causes in the outbox of that same session; only
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from marshmallow import ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
 from procurement_common.db import new_id, utcnow
 from procurement_common.events import Event
 
-from .domain import Status, can_cancel, can_edit, can_receive, require, total_cost
+from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
 from .models import (
     CatalogItem,
     Department,
@@ -27,7 +31,11 @@ from .models import (
     SupplyRequest,
     User,
     messaging,
+    roles_of,
 )
+
+# Who may assign a request.
+LEADERS = frozenset({LEADER, DIRECTOR})
 
 
 class NotFound(Exception):
@@ -91,7 +99,7 @@ def may_list_departments(principal: Principal) -> bool:
 def leaders(session: Session) -> list[User]:
     """The people a request can say it was assigned by."""
     people = session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
-    return [person for person in people if person.roles.intersection({LEADER, DIRECTOR})]
+    return [person for person in people if person.roles & LEADERS]
 
 
 def departments(session: Session) -> list[Department]:
@@ -99,21 +107,47 @@ def departments(session: Session) -> list[Department]:
 
 
 def submit_request(session: Session, principal: Principal, data: dict) -> SupplyRequest:
-    """Create a request from validated input and announce it for approval."""
-    # The id and the empty history are set here so that nothing needs a
-    # flush or a lazy load before the single flush at commit.
-    request = SupplyRequest(
-        id=new_id(),
-        requester=principal.username,
-        requester_name=principal.name,
-        department=principal.department,
-        status=Status.SUBMITTED,
-        round=1,
-        history=[],
-    )
-    _fill(session, request, data)
-    session.add(request)
-    _submitted(session, request, principal, note="Submitted")
+    """Create a request from validated input and announce it for approval.
+
+    The new rows go in as plain INSERTs on the session's connection, in its
+    transaction: a brand-new request needs none of the unit of work's change
+    tracking, which used to take a third of a create's time. The returned
+    request carries the same values for the answer; it stays out of the
+    session, whose flush would insert it a second time.
+    """
+    connection = session.connection()
+    draft = _draft(connection, principal, data)
+    now = utcnow()
+    row = {
+        "id": new_id(),
+        "requester": principal.username,
+        "requester_name": principal.name,
+        "department": principal.department,
+        "status": Status.SUBMITTED,
+        "round": 1,
+        "pending_approver": None,
+        "created_at": now,
+        "updated_at": now,
+        **draft.request,
+    }
+    lines = [{"request_id": row["id"], **line} for line in draft.lines]
+    entry = {
+        "request_id": row["id"],
+        "status": Status.SUBMITTED,
+        "at": now,
+        "by": principal.username,
+        "acting_for": None,
+        "note": "Submitted",
+        "round": 1,
+    }
+    connection.execute(insert(SupplyRequest.__table__), row)
+    connection.execute(insert(RequestLine.__table__), lines)
+    connection.execute(insert(HistoryEntry.__table__), entry)
+    request = SupplyRequest(**row)
+    # Set as if loaded, which they now could be: no change events to process.
+    set_committed_value(request, "lines", [RequestLine(**line) for line in lines])
+    set_committed_value(request, "history", [HistoryEntry(**entry)])
+    _announce(session, request, draft.people)
     return request
 
 
@@ -124,13 +158,16 @@ def submit_once(
     the first attempt) gets what the first attempt created, and nothing new."""
     if key and (earlier := _submitted_with(session, principal, key)):
         return earlier
-    created = submit_request(session, principal, data)
-    if key:
-        session.add(IdempotencyKey(username=principal.username, key=key, request_id=created.id))
     try:
+        created = submit_request(session, principal, data)
+        if key:
+            session.connection().execute(
+                insert(IdempotencyKey.__table__),
+                {"username": principal.username, "key": key, "request_id": created.id},
+            )
         session.commit()
     except IntegrityError:
-        # A racing retry with the same key committed first: answer with its result.
+        # A racing retry with the same key got there first: answer with its result.
         session.rollback()
         earlier = _submitted_with(session, principal, key) if key else None
         if earlier is None:
@@ -151,12 +188,17 @@ def resubmit_request(session: Session, principal: Principal, request_id: str, da
         can_edit(request.status),
         f"Only a returned request can be edited; this one is {request.status}.",
     )
+    draft = _draft(session.connection(), principal, data)
     request.lines.clear()
+    # The old lines must be gone before the new ones, which may name the same items, go in.
     session.flush()
-    _fill(session, request, data)
+    for name, value in draft.request.items():
+        setattr(request, name, value)
+    request.lines.extend(RequestLine(**line) for line in draft.lines)
     request.round += 1
     request.status = Status.SUBMITTED
-    _submitted(session, request, principal, note="Edited and resubmitted")
+    _history(request, Status.SUBMITTED, principal.username, "Edited and resubmitted")
+    _announce(session, request, draft.people)
     return request
 
 
@@ -197,12 +239,53 @@ def confirm_receipt(
     return request
 
 
-def _fill(session: Session, request: SupplyRequest, data: dict) -> None:
-    skus = [line["sku"] for line in data["lines"]]
-    catalog = {
-        item.sku: item
-        for item in session.scalars(select(CatalogItem).where(CatalogItem.sku.in_(skus)))
-    }
+@dataclass(frozen=True)
+class _Draft:
+    """Input checked against the catalog and the people, as the columns it decides."""
+
+    request: dict[str, Any]
+    lines: list[dict[str, Any]]
+    # Who the request goes to: ``department_name``, ``department_head``, ``director``.
+    people: Row
+
+
+_OF_DEPARTMENT = Department.code == bindparam("department")
+# The items asked for, built once as every create runs it. Each row also
+# carries who the request goes to, and what roles ``assigned_by`` has (None
+# for what does not exist): that costs no second round trip, and without any
+# known item there is no request to send anyway.
+_CATALOG_AND_PEOPLE = select(
+    CatalogItem.sku,
+    CatalogItem.name,
+    CatalogItem.unit,
+    CatalogItem.unit_cost,
+    CatalogItem.active,
+    select(Department.name).where(_OF_DEPARTMENT).scalar_subquery().label("department_name"),
+    select(Department.head).where(_OF_DEPARTMENT).scalar_subquery().label("department_head"),
+    # Any one active director: the office has one.
+    select(User.username)
+    .where(User.roles_text.contains(DIRECTOR), User.active.is_(True))
+    .limit(1)
+    .scalar_subquery()
+    .label("director"),
+    select(User.roles_text)
+    .where(User.username == bindparam("assigned_by"))
+    .scalar_subquery()
+    .label("assigned_by_roles"),
+).where(CatalogItem.sku.in_(bindparam("skus", expanding=True)))
+
+
+def _draft(connection: Connection, principal: Principal, data: dict) -> _Draft:
+    assigned_by = data.get("assigned_by") or None
+    found = connection.execute(
+        _CATALOG_AND_PEOPLE,
+        {
+            "skus": [line["sku"] for line in data["lines"]],
+            "department": principal.department,
+            "assigned_by": assigned_by,
+        },
+    )
+    catalog = {item.sku: item for item in found}
     unknown = {
         index: {"sku": [f"Unknown item {line['sku']!r}."]}
         for index, line in enumerate(data["lines"])
@@ -210,40 +293,43 @@ def _fill(session: Session, request: SupplyRequest, data: dict) -> None:
     }
     if unknown:
         raise ValidationError({"lines": unknown})
-    assigned_by = data.get("assigned_by") or None
-    if assigned_by is not None:
-        leader = session.scalar(select(User).where(User.username == assigned_by))
-        if leader is None or not leader.roles.intersection({LEADER, DIRECTOR}):
-            raise ValidationError({"assigned_by": [f"{assigned_by!r} is not a leader."]})
-    request.purpose = data["purpose"]
-    request.urgency = data.get("urgency", "normal")
-    request.leader_assigned = bool(data.get("leader_assigned")) or assigned_by is not None
-    request.assigned_by = assigned_by
-    request.needed_by = data.get("needed_by")
-    for position, line in enumerate(data["lines"]):
-        item = catalog[line["sku"]]
-        request.lines.append(
-            RequestLine(
-                position=position,
-                sku=item.sku,
-                name=item.name,
-                unit=item.unit,
-                unit_cost=item.unit_cost,
-                quantity=line["quantity"],
-            )
-        )
-    request.total = total_cost(request.domain_lines())
+    # Any row will do: each carries the same people.
+    people = next(iter(catalog.values()))
+    if assigned_by is not None and not roles_of(people.assigned_by_roles) & LEADERS:
+        raise ValidationError({"assigned_by": [f"{assigned_by!r} is not a leader."]})
+    items = [catalog[line["sku"]] for line in data["lines"]]
+    lines = [
+        {
+            "position": position,
+            "sku": item.sku,
+            "name": item.name,
+            "unit": item.unit,
+            "unit_cost": item.unit_cost,
+            "quantity": line["quantity"],
+            "approved_quantity": None,
+            "reserved_quantity": 0,
+            "issued_quantity": 0,
+        }
+        for position, (line, item) in enumerate(zip(data["lines"], items, strict=True))
+    ]
+    total = total_cost(Line(line["sku"], line["quantity"], line["unit_cost"]) for line in lines)
+    request = {
+        "purpose": data["purpose"],
+        "urgency": data.get("urgency", "normal"),
+        "leader_assigned": bool(data.get("leader_assigned")) or assigned_by is not None,
+        "assigned_by": assigned_by,
+        "needed_by": data.get("needed_by"),
+        "total": total,
+    }
+    return _Draft(request, lines, people)
 
 
-def _submitted(session: Session, request: SupplyRequest, principal: Principal, note: str) -> None:
-    # These lookups need nothing of the new request: flushing it now would
-    # only add a second flush before the one at commit.
-    with session.no_autoflush:
-        department = session.get(Department, request.department)
-        director = session.scalar(
-            select(User.username).where(User.roles_text.contains(DIRECTOR), User.active.is_(True))
-        )
-    _history(request, Status.SUBMITTED, principal.username, note)
+def _announce(session: Session, request: SupplyRequest, people: Row) -> None:
+    """Record ``request.submitted`` for the request as it now stands."""
+    # A department missing from our table is still named, by its code.
+    department_name = people.department_name
+    if department_name is None:
+        department_name = request.department
     _publish(
         session,
         ev.REQUEST_SUBMITTED,
@@ -254,9 +340,9 @@ def _submitted(session: Session, request: SupplyRequest, principal: Principal, n
             "requester": request.requester,
             "requester_name": request.requester_name,
             "department": request.department,
-            "department_name": department.name if department else request.department,
-            "department_head": department.head if department else None,
-            "director": director,
+            "department_name": department_name,
+            "department_head": people.department_head,
+            "director": people.director,
             "lines": [
                 {
                     "sku": line.sku,

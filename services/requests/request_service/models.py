@@ -48,7 +48,12 @@ class User(Base):
 
     @property
     def roles(self) -> frozenset[str]:
-        return frozenset(filter(None, self.roles_text.split(",")))
+        return roles_of(self.roles_text)
+
+
+def roles_of(roles_text: str | None) -> frozenset[str]:
+    """The roles in a ``users.roles`` value (comma-separated); none for no value."""
+    return frozenset(filter(None, (roles_text or "").split(",")))
 
 
 class CatalogItem(Base):

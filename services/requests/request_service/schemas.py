@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
 
-from .domain import Status
+from .domain import Status, allowed_actions
 
 MAX_LINES = 50
 
@@ -118,8 +118,6 @@ class RequestOutSchema(Schema):
     actions = fields.Method("_actions")
 
     def _actions(self, obj) -> list[str]:
-        from .domain import allowed_actions
-
         return allowed_actions(Status(obj.status))
 
 

@@ -17,6 +17,9 @@ from ..schemas import (
     RequestSummarySchema,
 )
 
+# An instance, not the class, for the body: webargs would build a schema per request.
+REQUEST_IN = RequestInSchema()
+
 blp = Blueprint("supply_requests", __name__, url_prefix="/requests", description="Supply requests")
 
 
@@ -43,7 +46,7 @@ class SupplyRequests(MethodView):
         return paginate(db_session(), listing, query["page"], query["per_page"])
 
     @api_auth()
-    @blp.arguments(RequestInSchema)
+    @blp.arguments(REQUEST_IN)
     @blp.response(201, RequestOutSchema)
     @blp.alt_response(400, schema=ERROR, description="An Idempotency-Key over 200 characters")
     def post(self, data):
@@ -62,7 +65,7 @@ class OneRequest(MethodView):
         return actions.get_visible(db_session(), current_user(), request_id)
 
     @api_auth()
-    @blp.arguments(RequestInSchema)
+    @blp.arguments(REQUEST_IN)
     @blp.response(200, RequestOutSchema)
     @blp.alt_response(403, schema=ERROR, description="Only the requester may edit it")
     @blp.alt_response(404, schema=ERROR, description="No request with this id")
