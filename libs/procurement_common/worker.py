@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -36,6 +37,10 @@ def run_worker(name: str, loops: list[Callable[[threading.Event], None]]) -> Non
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    # What start-up made lives as long as the process: a full collection
+    # walking it (some 80,000 objects, about 100 ms with the GIL held) would
+    # stall the consumer and the relay alike. Frozen, it is never walked.
+    gc.freeze()
     threads = [
         threading.Thread(target=loop, args=(stop,), name=f"{name}-{i}")
         for i, loop in enumerate(loops)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
+from procurement_common import auth
 from procurement_common.auth import (
     ALGORITHM,
     ISSUER,
@@ -41,6 +44,24 @@ def test_a_token_carries_the_person():
 def test_a_bad_token_is_refused(token):
     with pytest.raises(InvalidToken):
         decode_token(SECRET, token)
+
+
+def test_a_token_that_expires_after_its_first_use_is_refused_from_then_on(monkeypatch):
+    token = issue_token(SECRET, PERSON, 60)
+    assert decode_token(SECRET, token) == PERSON
+
+    later = time.time() + 61
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+
+    with pytest.raises(InvalidToken):
+        decode_token(SECRET, token)
+
+
+def test_a_token_checked_with_one_secret_is_not_taken_with_another():
+    token = issue_token(SECRET, PERSON, 60)
+    assert decode_token(SECRET, token) == PERSON
+    with pytest.raises(InvalidToken):
+        decode_token("another-secret-long-enough-for-hs256-0123456789", token)
 
 
 def test_production_refuses_the_development_secret():
