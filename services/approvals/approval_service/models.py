@@ -97,10 +97,13 @@ class ApprovalRequest(Base):
     route: Mapped[list[str]]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    lines: Mapped[list[RequestLine]] = relationship(
-        order_by="RequestLine.position", cascade="all, delete-orphan"
+    # Read-only: a round, its lines, its tasks and their log are inserted
+    # straight to their tables (see workflow), and the unit of work has fewer
+    # relationships to walk on every flush.
+    lines: Mapped[list[RequestLine]] = relationship(order_by="RequestLine.position", viewonly=True)
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="approval", order_by="Task.created_at", viewonly=True
     )
-    tasks: Mapped[list[Task]] = relationship(back_populates="approval", order_by="Task.created_at")
 
 
 class RequestLine(Base):
@@ -134,9 +137,11 @@ class Task(Base):
     # Set when an idle task was handed up: the task it came from.
     escalated_from: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"))
 
-    approval: Mapped[ApprovalRequest] = relationship(back_populates="tasks")
-    decision: Mapped[DecisionRecord | None] = relationship(back_populates="task")
-    log: Mapped[list[TaskLogEntry]] = relationship(order_by="TaskLogEntry.id")
+    # Read-only, as the round's relationships are; decisions are inserted
+    # straight to their table too.
+    approval: Mapped[ApprovalRequest] = relationship(back_populates="tasks", viewonly=True)
+    decision: Mapped[DecisionRecord | None] = relationship(back_populates="task", viewonly=True)
+    log: Mapped[list[TaskLogEntry]] = relationship(order_by="TaskLogEntry.id", viewonly=True)
 
 
 class DecisionRecord(Base):
@@ -158,7 +163,7 @@ class DecisionRecord(Base):
     lines: Mapped[list[Any]] = mapped_column(default=list)
     policy_version: Mapped[int]
 
-    task: Mapped[Task] = relationship(back_populates="decision")
+    task: Mapped[Task] = relationship(back_populates="decision", viewonly=True)
 
     def granted(self) -> dict[str, int] | None:
         if self.decision != rules.Decision.APPROVE:

@@ -24,6 +24,9 @@ pages = Blueprint("pages", __name__, template_folder="templates")
 
 INBOX_SIZE = 100
 REFUSED = (NotAllowed, Conflict, Invalid, NotFound)
+# Built once: a schema holds no state between loads.
+DECISION_FORM = DecisionInSchema()
+DELEGATION_FORM = DelegationInSchema()
 
 
 pages.record_once(lambda state: sign_in_at_requests(state.app))
@@ -62,7 +65,7 @@ def decide(task_id):
     }
     session = db_session()
     try:
-        task = workflow.decide(session, current_user(), task_id, DecisionInSchema().load(body))
+        task = workflow.decide(session, current_user(), task_id, DECISION_FORM.load(body))
         session.commit()
     except ValidationError as error:
         flash(f"Not saved: {_first_message(error.normalized_messages())}", "error")
@@ -96,7 +99,7 @@ def delegate():
     session = db_session()
     try:
         # The form's only other field is its CSRF token, already checked.
-        data = DelegationInSchema().load(request.form, unknown=EXCLUDE)
+        data = DELEGATION_FORM.load(request.form, unknown=EXCLUDE)
         delegation = workflow.add_delegation(session, current_user(), data)
         session.commit()
     except ValidationError as error:

@@ -9,19 +9,19 @@ caller commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy import Select, and_, case, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from procurement_common import events as ev
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, Principal
-from procurement_common.db import utcnow
+from procurement_common.db import new_id, utcnow
 from procurement_common.events import Event
 from procurement_common.settings import Settings
 
@@ -115,11 +115,12 @@ def know_approvers(session: Session, *usernames: str | None) -> None:
     if not names:
         return
     dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    session.execute(
-        insert(KnownApprover)
-        .values([{"username": name, "first_seen": utcnow()} for name in sorted(names)])
-        .on_conflict_do_nothing()
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    # Rows as parameters rather than in the statement, so its compiled form is
+    # cached; nothing the session holds is involved, so no autoflush either.
+    session.connection().execute(
+        dialect_insert(KnownApprover.__table__).on_conflict_do_nothing(),
+        [{"username": name, "first_seen": utcnow()} for name in sorted(names)],
     )
 
 
@@ -148,50 +149,64 @@ def receive_submission(session: Session, event: Event) -> None:
         return
     submitted_at = _aware(data["submitted_at"])
     policy = policy_in_force(session, submitted_at)
-    approval = ApprovalRequest(
-        request_id=request_id,
-        round=round_,
-        requester=data["requester"],
-        requester_name=data["requester_name"],
-        department=data["department"],
-        department_name=data["department_name"],
-        department_head=data["department_head"],
-        director=data["director"],
-        purpose=data["purpose"],
-        urgency=data["urgency"],
-        leader_assigned=data["leader_assigned"],
-        assigned_by=data.get("assigned_by"),
-        needed_by=data.get("needed_by"),
-        submitted_at=submitted_at,
-        total=data["total"],
-        policy_version=policy.version,
-        director_threshold=policy.director_threshold,
-        route=rules.route(
-            data["requester"],
-            data["department_head"],
-            data["director"],
-            data["total"],
-            policy.director_threshold,
-        ),
-        lines=[
-            RequestLine(
-                position=position,
-                sku=line["sku"],
-                name=line["name"],
-                unit=line["unit"],
-                unit_cost=line["unit_cost"],
-                quantity=line["quantity"],
-            )
+    withdrawn = session.get(Cancellation, request_id) is not None
+    route = rules.route(
+        data["requester"],
+        data["department_head"],
+        data["director"],
+        data["total"],
+        policy.director_threshold,
+    )
+    # A new round is only ever inserted here, so its rows go straight to the
+    # tables: the unit of work would cost more than the rest of the handler.
+    approval_id = new_id()
+    connection = session.connection()
+    connection.execute(
+        insert(ApprovalRequest.__table__),
+        {
+            "id": approval_id,
+            "request_id": request_id,
+            "round": round_,
+            "status": TaskStatus.CANCELLED if withdrawn else TaskStatus.PENDING,
+            "requester": data["requester"],
+            "requester_name": data["requester_name"],
+            "department": data["department"],
+            "department_name": data["department_name"],
+            "department_head": data["department_head"],
+            "director": data["director"],
+            "purpose": data["purpose"],
+            "urgency": data["urgency"],
+            "leader_assigned": data["leader_assigned"],
+            "assigned_by": data.get("assigned_by"),
+            "needed_by": data.get("needed_by"),
+            "submitted_at": submitted_at,
+            "total": data["total"],
+            "policy_version": policy.version,
+            "director_threshold": policy.director_threshold,
+            "route": route,
+        },
+    )
+    connection.execute(
+        insert(RequestLine.__table__),
+        [
+            {
+                "approval_id": approval_id,
+                "position": position,
+                "sku": line["sku"],
+                "name": line["name"],
+                "unit": line["unit"],
+                "unit_cost": line["unit_cost"],
+                "quantity": line["quantity"],
+            }
             for position, line in enumerate(data["lines"])
         ],
     )
-    session.add(approval)
     for earlier in rounds:
-        _close(earlier, TaskStatus.CANCELLED, by=SERVICE, note=f"Superseded by round {round_}")
-    if session.get(Cancellation, request_id) is not None:
-        approval.status = TaskStatus.CANCELLED
-        return
-    _open_task(session, approval, 1, approval.route[0])
+        _close(
+            session, earlier, TaskStatus.CANCELLED, by=SERVICE, note=f"Superseded by round {round_}"
+        )
+    if not withdrawn:
+        _open_task(session, approval_id, request_id, round_, 1, route[0])
 
 
 def receive_cancellation(session: Session, event: Event) -> None:
@@ -205,7 +220,7 @@ def receive_cancellation(session: Session, event: Event) -> None:
         )
     )
     for approval in pending:
-        _close(approval, TaskStatus.CANCELLED, by=by, note="Withdrawn by the requester")
+        _close(session, approval, TaskStatus.CANCELLED, by=by, note="Withdrawn by the requester")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -214,39 +229,53 @@ def _aware(moment: datetime) -> datetime:
 
 def _open_task(
     session: Session,
-    approval: ApprovalRequest,
+    approval_id: str,
+    request_id: str,
+    round_: int,
     level: int,
     approver: str,
+    *,
     escalated_from: Task | None = None,
     after: Task | None = None,
-) -> Task:
-    task = Task(
-        approval=approval,
-        request_id=approval.request_id,
-        round=approval.round,
-        level=level,
-        approver=approver,
-        escalated_from=escalated_from.id if escalated_from else None,
+) -> str:
+    """Open a task of a round at ``level``; say its id.
+
+    Tasks are only ever inserted here, straight to the table rather than
+    through the unit of work, which would cost more than all the rest: a
+    round's ``tasks`` already loaded in the session does not show the new one.
+    """
+    task_id = new_id()
+    session.connection().execute(
+        insert(Task.__table__),
+        {
+            "id": task_id,
+            "approval_id": approval_id,
+            "request_id": request_id,
+            "round": round_,
+            "level": level,
+            "approver": approver,
+            "status": TaskStatus.PENDING,
+            "created_at": utcnow(),
+            "escalated_from": escalated_from.id if escalated_from else None,
+        },
     )
-    task.log.append(TaskLogEntry(action="created", by=SERVICE, note=f"Level {level}"))
-    session.add(task)
-    session.flush()
+    _log(session, task_id, "created", SERVICE, f"Level {level}")
     if escalated_from is None:
         _publish(
             session,
             ev.APPROVAL_REQUESTED,
-            approval.request_id,
+            request_id,
             {
-                "request_id": approval.request_id,
-                "task_id": task.id,
-                "round": approval.round,
+                "request_id": request_id,
+                "task_id": task_id,
+                "round": round_,
                 "level": level,
                 "approver": approver,
             }
             # So the requester's timeline can say who approved the level before.
             | ({"previous": _decision_summary(after)} if after is not None else {}),
         )
-    return task
+    return task_id
 
 
 def _decision_summary(task: Task) -> dict:
@@ -259,21 +288,59 @@ def _decision_summary(task: Task) -> dict:
     }
 
 
-def _close(approval: ApprovalRequest, status: TaskStatus, *, by: str, note: str) -> None:
+def _log(
+    session: Session,
+    task_id: str,
+    action: str,
+    by: str,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append to a task's log, straight to the table: the log is only ever
+    appended to, and neither loaded nor flushed for it."""
+    session.connection().execute(
+        insert(TaskLogEntry.__table__),
+        {"task_id": task_id, "action": action, "at": at or utcnow(), "by": by, "note": note},
+    )
+
+
+def _close(
+    session: Session, approval: ApprovalRequest, status: TaskStatus, *, by: str, note: str
+) -> None:
     """Close a round and its pending tasks without a decision."""
     if approval.status == TaskStatus.PENDING:
         approval.status = status
     for task in approval.tasks:
         if task.status == TaskStatus.PENDING:
             task.status = status
-            task.log.append(TaskLogEntry(action=status, by=by, note=note))
+            _log(session, task.id, status, by, note)
 
 
 # -- decisions --------------------------------------------------------------
 
 
+# What deciding or describing a task reads besides the task: its round, the
+# round's lines, and every task of the round with its decision; loaded up
+# front rather than by a lazy load each.
+_ROUND_TASKS = selectinload(ApprovalRequest.tasks).joinedload(Task.decision)
+# For one task, in two queries: the task with its round and the round's lines,
+# which never change; then the round's tasks. Only the task row is locked,
+# and the second query is issued once the lock is granted, so it sees the
+# decisions of whoever held it before.
+_TASK_IN_FULL = (
+    joinedload(Task.approval, innerjoin=True).options(
+        joinedload(ApprovalRequest.lines), _ROUND_TASKS
+    ),
+)
+
+
 def get_task(session: Session, task_id: str, *, for_update: bool = False) -> Task:
-    task = session.get(Task, task_id, with_for_update=for_update)
+    task = session.get(
+        Task,
+        task_id,
+        options=_TASK_IN_FULL,
+        with_for_update={"of": Task} if for_update else None,
+    )
     if task is None:
         raise NotFound(f"No approval task {task_id}.")
     return task
@@ -311,7 +378,7 @@ def decide(session: Session, user: Principal, task_id: str, body: dict) -> Task:
             rules.Actor(user.username, user.has_any(ADMIN)),
             task.approver,
             approval.requester,
-            active_delegators(session, user.username),
+            _delegators_when_asked(session, user.username),
             {
                 other.decision.by
                 for other in round_tasks
@@ -327,15 +394,20 @@ def decide(session: Session, user: Principal, task_id: str, body: dict) -> Task:
     if rules.is_repeat(TaskStatus(task.status), previous, decision, granted):
         return task
     task.status = rules.OUTCOME[decision]
-    task.decision = DecisionRecord(
-        request_id=task.request_id,
-        round=task.round,
-        level=task.level,
-        decision=decision,
-        by=user.username,
-        acting_for=acting,
-        comment=comment,
-        lines=[
+    # A decision is never changed, so it goes straight to its table rather
+    # than through the unit of work; the task holds it as written, for the
+    # events and the answer.
+    row = {
+        "task_id": task.id,
+        "request_id": task.request_id,
+        "round": task.round,
+        "level": task.level,
+        "decision": decision,
+        "by": user.username,
+        "acting_for": acting,
+        "at": utcnow(),
+        "comment": comment,
+        "lines": [
             {
                 "sku": line.sku,
                 "quantity": line.quantity,
@@ -346,11 +418,12 @@ def decide(session: Session, user: Principal, task_id: str, body: dict) -> Task:
         ]
         if granted is not None
         else [],
-        policy_version=approval.policy_version,
-    )
+        "policy_version": approval.policy_version,
+    }
+    session.connection().execute(insert(DecisionRecord.__table__), row)
+    task.decision = DecisionRecord(**row)
     note = f"as delegate for {acting}" if acting else None
-    task.log.append(TaskLogEntry(action=task.status, by=user.username, note=note))
-    session.flush()
+    _log(session, task.id, task.status, user.username, note)
     if decision == Decision.APPROVE:
         _after_approval(session, task)
     else:
@@ -379,7 +452,15 @@ def _after_approval(session: Session, task: Task) -> None:
     approved_for = {t.approver for t in approval.tasks if t.status == TaskStatus.APPROVED}
     level = rules.next_level(approval.route, task.level, approved_for)
     if level is not None:
-        _open_task(session, approval, level, approval.route[level - 1], after=task)
+        _open_task(
+            session,
+            task.approval_id,
+            task.request_id,
+            task.round,
+            level,
+            approval.route[level - 1],
+            after=task,
+        )
         return
     approval.status = TaskStatus.APPROVED
     record = task.decision
@@ -435,6 +516,11 @@ def _after_refusal(session: Session, task: Task) -> None:
 # -- the inbox ----------------------------------------------------------------
 
 
+def _delegators_when_asked(session: Session, username: str) -> Iterator[str]:
+    """``active_delegators``, read only if iterated: most deciders are the approver herself."""
+    yield from active_delegators(session, username)
+
+
 def active_delegators(session: Session, username: str) -> set[str]:
     """The leaders whose delegation to ``username`` runs today."""
     day = today()
@@ -466,7 +552,14 @@ def inbox(
     ]
     if user.has_any(ADMIN):
         mine.append(Task.approver == ADMINS)
-    query = select(Task).join(Task.approval).where(or_(*mine))
+    query = (
+        select(Task)
+        .join(Task.approval)
+        .options(
+            contains_eager(Task.approval).options(selectinload(ApprovalRequest.lines), _ROUND_TASKS)
+        )
+        .where(or_(*mine))
+    )
     if status:
         query = query.where(Task.status == status)
     if request_id:
@@ -618,7 +711,7 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
         if pending_for >= timing.escalate_after and target is not None:
             _escalate(session, task, target, pending_for)
         elif not any(entry.action == "reminded" for entry in task.log):
-            task.log.append(TaskLogEntry(action="reminded", by=SERVICE, at=now))
+            _log(session, task.id, "reminded", SERVICE, at=now)
             _nudge_event(session, ev.APPROVAL_REMINDED, task, pending_for, None)
         else:
             continue
@@ -628,15 +721,23 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
 
 def _escalate(session: Session, task: Task, target: str, pending_for: timedelta) -> None:
     task.status = TaskStatus.ESCALATED
-    successor = _open_task(session, task.approval, task.level, target, escalated_from=task)
-    task.log.append(
-        TaskLogEntry(
-            action=TaskStatus.ESCALATED,
-            by=SERVICE,
-            note=f"Idle for {_hours(pending_for)}; handed to {successor.approver}",
-        )
+    _open_task(
+        session,
+        task.approval_id,
+        task.request_id,
+        task.round,
+        task.level,
+        target,
+        escalated_from=task,
     )
-    _nudge_event(session, ev.APPROVAL_ESCALATED, task, pending_for, successor.approver)
+    _log(
+        session,
+        task.id,
+        TaskStatus.ESCALATED,
+        SERVICE,
+        f"Idle for {_hours(pending_for)}; handed to {target}",
+    )
+    _nudge_event(session, ev.APPROVAL_ESCALATED, task, pending_for, target)
 
 
 def _nudge_event(

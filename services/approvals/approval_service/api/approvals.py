@@ -71,5 +71,8 @@ class TaskDecision(MethodView):
         """
         session = db_session()
         task = workflow.decide(session, current_user(), task_id, body)
+        # Described inside the transaction: afterwards, reading the history
+        # would open another one (on SQLite, another turn at the write lock).
+        described = workflow.describe_all(session, [task], timing())[0]
         session.commit()
-        return workflow.describe_all(session, [task], timing())[0]
+        return described
