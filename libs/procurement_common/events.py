@@ -243,6 +243,8 @@ class Event:
     id: str = field(default_factory=new_id)
     occurred_at: datetime = field(default_factory=utcnow)
     version: int = VERSION
+    # The data as its contract loads it, when checking it on arrival already did.
+    _loaded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def new(cls, type_: str, data: dict[str, Any], *, source: str, correlation_id=None) -> Event:
@@ -273,7 +275,7 @@ class Event:
         try:
             raw = json.loads(body)
             envelope = _ENVELOPE.load(raw)
-            _schema(envelope["type"]).load(envelope["data"])
+            loaded = _schema(envelope["type"]).load(envelope["data"])
         except (ValueError, ValidationError, TypeError) as exc:
             raise InvalidEvent(str(exc)) from exc
         # Handlers get the data as sent (plain JSON types), already checked.
@@ -285,8 +287,11 @@ class Event:
             id=str(envelope["id"]),
             occurred_at=envelope["occurred_at"],
             version=envelope["version"],
+            _loaded=loaded,
         )
 
     def load_data(self) -> dict[str, Any]:
-        """The data with its contract's types (dates, decimals)."""
+        """The data with its contract's types (dates, decimals); read it, do not change it."""
+        if self._loaded is not None:
+            return self._loaded
         return _schema(self.type).load(self.data)
