@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, Numeric, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -200,6 +201,19 @@ def reading(engine: Engine):
     hold up the writers it shares the file with.
     """
     return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+def reading_before_writing(session: Session):
+    """A connection for the reads a unit of work does before its first write.
+
+    On SQLite every writing transaction holds the file's only write lock from
+    its first statement: reads done there keep every other writer waiting,
+    so they go in a read transaction of their own. Elsewhere they are part of
+    the session's transaction, which costs nothing extra.
+    """
+    if is_sqlite(session.get_bind()):
+        return reading(session.get_bind())
+    return contextlib.nullcontext(session.connection())
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

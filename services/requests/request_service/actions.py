@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
-from procurement_common.db import new_id, utcnow
+from procurement_common.db import new_id, reading_before_writing, utcnow
 from procurement_common.events import Event
 
 from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
@@ -115,8 +115,8 @@ def submit_request(session: Session, principal: Principal, data: dict) -> Supply
     request carries the same values for the answer; it stays out of the
     session, whose flush would insert it a second time.
     """
-    connection = session.connection()
-    draft = _draft(connection, principal, data)
+    with reading_before_writing(session) as connection:
+        draft = _draft(connection, principal, data)
     now = utcnow()
     row = {
         "id": new_id(),
@@ -140,14 +140,17 @@ def submit_request(session: Session, principal: Principal, data: dict) -> Supply
         "note": "Submitted",
         "round": 1,
     }
-    connection.execute(insert(SupplyRequest.__table__), row)
-    connection.execute(insert(RequestLine.__table__), lines)
-    connection.execute(insert(HistoryEntry.__table__), entry)
     request = SupplyRequest(**row)
     # Set as if loaded, which they now could be: no change events to process.
     set_committed_value(request, "lines", [RequestLine(**line) for line in lines])
     set_committed_value(request, "history", [HistoryEntry(**entry)])
-    _announce(session, request, draft.people)
+    event = _submitted(request, draft.people)
+    # Everything is prepared: the writes alone are left for the transaction.
+    connection = session.connection()
+    connection.execute(insert(SupplyRequest.__table__), row)
+    connection.execute(insert(RequestLine.__table__), lines)
+    connection.execute(insert(HistoryEntry.__table__), entry)
+    messaging.record(session, event)
     return request
 
 
@@ -198,7 +201,7 @@ def resubmit_request(session: Session, principal: Principal, request_id: str, da
     request.round += 1
     request.status = Status.SUBMITTED
     _history(request, Status.SUBMITTED, principal.username, "Edited and resubmitted")
-    _announce(session, request, draft.people)
+    messaging.record(session, _submitted(request, draft.people))
     return request
 
 
@@ -324,14 +327,13 @@ def _draft(connection: Connection, principal: Principal, data: dict) -> _Draft:
     return _Draft(request, lines, people)
 
 
-def _announce(session: Session, request: SupplyRequest, people: Row) -> None:
-    """Record ``request.submitted`` for the request as it now stands."""
+def _submitted(request: SupplyRequest, people: Row) -> Event:
+    """``request.submitted`` for the request as it now stands."""
     # A department missing from our table is still named, by its code.
     department_name = people.department_name
     if department_name is None:
         department_name = request.department
-    _publish(
-        session,
+    return _event(
         ev.REQUEST_SUBMITTED,
         request,
         {
@@ -370,7 +372,9 @@ def _history(request: SupplyRequest, status: str, by: str, note: str | None, **e
     )
 
 
+def _event(event_type: str, request: SupplyRequest, data: dict) -> Event:
+    return Event.new(event_type, data, source="requests", correlation_id=request.id)
+
+
 def _publish(session: Session, event_type: str, request: SupplyRequest, data: dict) -> None:
-    messaging.record(
-        session, Event.new(event_type, data, source="requests", correlation_id=request.id)
-    )
+    messaging.record(session, _event(event_type, request, data))
