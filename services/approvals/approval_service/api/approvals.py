@@ -22,7 +22,7 @@ def timing() -> Timing:
 @blp.route("")
 class Inbox(MethodView):
     @api_auth()
-    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.arguments(TaskQuerySchema(), location="query")
     @blp.response(200, page_schema(TaskOutSchema))
     def get(self, query):
         """The caller's tasks, her delegators' pending ones included, most pressing
@@ -58,7 +58,7 @@ class OneTask(MethodView):
 @blp.route("/<task_id>/decision")
 class TaskDecision(MethodView):
     @api_auth()
-    @blp.arguments(DecisionInSchema)
+    @blp.arguments(DecisionInSchema())
     @blp.response(200, TaskOutSchema)
     @blp.alt_response(403, schema=ERROR, description="Not hers to decide, or her own request")
     @blp.alt_response(404, schema=ERROR, description="No task with this id")

@@ -18,7 +18,7 @@ blp = Blueprint(
 @blp.route("")
 class Delegations(MethodView):
     @api_auth()
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery(), location="query")
     @blp.response(200, page_schema(DelegationOutSchema))
     def get(self, query):
         """Delegations the caller gave or received, latest first (admins see all)."""
@@ -26,7 +26,7 @@ class Delegations(MethodView):
         return paginate(db_session(), listing, query["page"], query["per_page"])
 
     @api_auth(LEADER, DIRECTOR)
-    @blp.arguments(DelegationInSchema)
+    @blp.arguments(DelegationInSchema())
     @blp.response(201, DelegationOutSchema)
     @blp.alt_response(409, schema=ERROR, description="It overlaps another delegation of yours")
     def post(self, body):

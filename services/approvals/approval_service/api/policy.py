@@ -22,7 +22,7 @@ class CurrentPolicy(MethodView):
         return workflow.current_policy(db_session())
 
     @api_auth(ADMIN)
-    @blp.arguments(PolicySchema)
+    @blp.arguments(PolicySchema())
     @blp.response(200, PolicySchema)
     @blp.alt_response(409, schema=ERROR, description="Changed by someone else at the same moment")
     def put(self, body):

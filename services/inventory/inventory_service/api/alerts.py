@@ -39,7 +39,7 @@ def _require_feed_key(key: str | None) -> None:
 @blp.route("/alerts")
 class Alerts(MethodView):
     @api_auth()
-    @blp.arguments(AlertQuerySchema, location="query")
+    @blp.arguments(AlertQuerySchema(), location="query")
     @blp.response(200, page_schema(AlertSchema))
     def get(self, query):
         """Stock alerts, newest first; ``status`` is ``open`` or ``resolved``."""
@@ -49,7 +49,7 @@ class Alerts(MethodView):
 
 
 @blp.route("/alerts.atom")
-@blp.arguments(FeedKeySchema, location="query")
+@blp.arguments(FeedKeySchema(), location="query")
 @blp.alt_response(401, schema=ERROR, description="FEED_KEY is set and no key was given")
 @blp.alt_response(403, schema=ERROR, description="The key is not FEED_KEY")
 @blp.doc(
@@ -70,7 +70,7 @@ def alerts_atom(query):
 
 
 @blp.route("/alerts/stream")
-@blp.arguments(FeedKeySchema, location="query")
+@blp.arguments(FeedKeySchema(), location="query")
 @blp.alt_response(401, schema=ERROR, description="FEED_KEY is set and no key was given")
 @blp.alt_response(403, schema=ERROR, description="The key is not FEED_KEY")
 @blp.doc(

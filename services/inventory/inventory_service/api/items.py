@@ -19,7 +19,7 @@ blp = Blueprint("items", __name__, url_prefix="/items", description="Items and t
 @blp.route("")
 class Items(MethodView):
     @api_auth()
-    @blp.arguments(ItemQuerySchema, location="query")
+    @blp.arguments(ItemQuerySchema(), location="query")
     @blp.response(200, page_schema(ItemSchema))
     def get(self, query):
         """Items with their stock, by SKU.
@@ -31,7 +31,7 @@ class Items(MethodView):
         return paginate(db_session(), listing, query["page"], query["per_page"])
 
     @api_auth(CLERK)
-    @blp.arguments(ItemInSchema)
+    @blp.arguments(ItemInSchema())
     @blp.response(201, ItemSchema)
     @blp.alt_response(409, schema=ERROR, description="An item with this SKU exists")
     def post(self, data):
@@ -68,7 +68,7 @@ class ItemBySku(MethodView):
 @blp.route("/<sku>/ledger")
 class ItemLedger(MethodView):
     @api_auth()
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery(), location="query")
     @blp.response(200, page_schema(LedgerEntrySchema))
     @blp.alt_response(404, schema=ERROR, description="No item with this SKU")
     def get(self, query, sku):

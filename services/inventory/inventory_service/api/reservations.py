@@ -23,7 +23,7 @@ handouts = Blueprint("handouts", __name__, url_prefix="/handouts", description="
 @blp.route("")
 class Reservations(MethodView):
     @api_auth()
-    @blp.arguments(ReservationQuerySchema, location="query")
+    @blp.arguments(ReservationQuerySchema(), location="query")
     @blp.response(200, page_schema(ReservationSchema))
     def get(self, query):
         """Reservations, newest first; ``request_id`` gives what is held for one request."""

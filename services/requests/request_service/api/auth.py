@@ -16,7 +16,7 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign in for a
 @blp.route("/token")
 class Token(MethodView):
     @blp.doc(security=[])
-    @blp.arguments(TokenInSchema)
+    @blp.arguments(TokenInSchema())
     @blp.response(200, TokenOutSchema)
     @blp.alt_response(401, description="Wrong username or password")
     def post(self, credentials):

@@ -19,7 +19,7 @@ blp = Blueprint(
 @blp.route("")
 class Catalog(MethodView):
     @api_auth()
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery(), location="query")
     @blp.response(200, page_schema(CatalogItemSchema))
     def get(self, query):
         """Items that can be asked for, as this service last heard of them from inventory."""

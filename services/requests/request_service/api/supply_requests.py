@@ -17,9 +17,6 @@ from ..schemas import (
     RequestSummarySchema,
 )
 
-# An instance, not the class, for the body: webargs would build a schema per request.
-REQUEST_IN = RequestInSchema()
-
 blp = Blueprint("supply_requests", __name__, url_prefix="/requests", description="Supply requests")
 
 
@@ -33,7 +30,7 @@ def _idempotency_key() -> str | None:
 @blp.route("")
 class SupplyRequests(MethodView):
     @api_auth()
-    @blp.arguments(RequestQuerySchema, location="query")
+    @blp.arguments(RequestQuerySchema(), location="query")
     @blp.response(200, page_schema(RequestSummarySchema))
     @blp.alt_response(403, schema=ERROR, description="Not a department you may list")
     def get(self, query):
@@ -46,7 +43,7 @@ class SupplyRequests(MethodView):
         return paginate(db_session(), listing, query["page"], query["per_page"])
 
     @api_auth()
-    @blp.arguments(REQUEST_IN)
+    @blp.arguments(RequestInSchema())
     @blp.response(201, RequestOutSchema)
     @blp.alt_response(400, schema=ERROR, description="An Idempotency-Key over 200 characters")
     def post(self, data):
@@ -65,7 +62,7 @@ class OneRequest(MethodView):
         return actions.get_visible(db_session(), current_user(), request_id)
 
     @api_auth()
-    @blp.arguments(REQUEST_IN)
+    @blp.arguments(RequestInSchema())
     @blp.response(200, RequestOutSchema)
     @blp.alt_response(403, schema=ERROR, description="Only the requester may edit it")
     @blp.alt_response(404, schema=ERROR, description="No request with this id")
@@ -99,7 +96,7 @@ def _act(action, request_id: str, note: str | None):
 @blp.route("/<request_id>/cancel")
 class Cancel(MethodView):
     @api_auth()
-    @blp.arguments(NoteSchema, required=False)
+    @blp.arguments(NoteSchema(), required=False)
     @blp.response(200, RequestOutSchema)
     @_requester_action
     def post(self, body, request_id):
@@ -110,7 +107,7 @@ class Cancel(MethodView):
 @blp.route("/<request_id>/receive")
 class Receive(MethodView):
     @api_auth()
-    @blp.arguments(NoteSchema, required=False)
+    @blp.arguments(NoteSchema(), required=False)
     @blp.response(200, RequestOutSchema)
     @_requester_action
     def post(self, body, request_id):

@@ -31,7 +31,7 @@ class Me(MethodView):
 @blp.route("")
 class Users(MethodView):
     @api_auth()
-    @blp.arguments(UserQuery, location="query")
+    @blp.arguments(UserQuery(), location="query")
     @blp.response(200, page_schema(UserOutSchema))
     def get(self, query):
         """People, optionally only those with a role (for example the leaders to name)."""
