@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests as http
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from procurement_common import events as ev
-from request_service.models import messaging
+from request_service.models import User, messaging
 from tests.requests.conftest import request_body, serving
 
 
@@ -286,3 +286,16 @@ def test_the_department_leader_and_the_clerk_may_look_but_not_act(api, submitted
         assert api("get", f"/requests/{created['id']}", viewer).status_code == 200
     assert api("get", f"/requests/{created['id']}", "zhao.lei").status_code == 403
     assert api("post", f"/requests/{created['id']}/cancel", "li.na").status_code == 403
+
+
+def test_a_request_cannot_say_it_was_assigned_by_a_leader_who_has_left(
+    api, database, stored_requests
+):
+    with database.sessions.begin() as session:
+        session.execute(update(User).where(User.username == "li.na").values(active=False))
+
+    response = api("post", "/requests", json=request_body(assigned_by="li.na"))
+
+    assert response.status_code == 422
+    assert "assigned_by" in response.json["message"]
+    assert stored_requests() == 0

@@ -271,8 +271,9 @@ _CATALOG_AND_PEOPLE = select(
     .limit(1)
     .scalar_subquery()
     .label("director"),
+    # A leader who has left no longer assigns work.
     select(User.roles_text)
-    .where(User.username == bindparam("assigned_by"))
+    .where(User.username == bindparam("assigned_by"), User.active.is_(True))
     .scalar_subquery()
     .label("assigned_by_roles"),
 ).where(CatalogItem.sku.in_(bindparam("skus", expanding=True)))
