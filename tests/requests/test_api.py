@@ -299,3 +299,19 @@ def test_a_request_cannot_say_it_was_assigned_by_a_leader_who_has_left(
     assert response.status_code == 422
     assert "assigned_by" in response.json["message"]
     assert stored_requests() == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "people"),
+    [
+        ("leader", ["li.na", "wang.fang", "zhao.lei"]),
+        ("director", ["wang.fang"]),
+        ("lead", []),
+        ("e", []),
+    ],
+)
+def test_people_are_listed_by_a_whole_role_never_part_of_one(api, role, people):
+    response = api("get", f"/users?role={role}&per_page=100")
+
+    assert response.status_code == 200
+    assert [person["username"] for person in response.json["items"]] == people

@@ -267,7 +267,7 @@ _CATALOG_AND_PEOPLE = select(
     select(Department.head).where(_OF_DEPARTMENT).scalar_subquery().label("department_head"),
     # Any one active director: the office has one.
     select(User.username)
-    .where(User.roles_text.contains(DIRECTOR), User.active.is_(True))
+    .where(User.with_role(DIRECTOR), User.active.is_(True))
     .limit(1)
     .scalar_subquery()
     .label("director"),

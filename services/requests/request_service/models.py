@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, literal
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
@@ -49,6 +49,11 @@ class User(Base):
     @property
     def roles(self) -> frozenset[str]:
         return roles_of(self.roles_text)
+
+    @classmethod
+    def with_role(cls, role: str) -> ColumnElement[bool]:
+        """SQL for "has ``role``": a whole entry of the list, never part of one."""
+        return (literal(",") + cls.roles_text + literal(",")).contains(f",{role},", autoescape=True)
 
 
 def roles_of(roles_text: str | None) -> frozenset[str]:

@@ -37,5 +37,5 @@ class Users(MethodView):
         """People, optionally only those with a role (for example the leaders to name)."""
         people = select(User).where(User.active.is_(True)).order_by(User.username)
         if query.get("role"):
-            people = people.where(User.roles_text.contains(query["role"]))
+            people = people.where(User.with_role(query["role"]))
         return paginate(db_session(), people, query["page"], query["per_page"])
