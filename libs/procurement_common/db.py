@@ -117,12 +117,13 @@ class _TurnTaking(sqlite3.Connection):
     """A pysqlite connection that waits for its writer's turn (see ``WriterTurns``)."""
 
     turns: WriterTurns
+    _turn: int | None = None  # the advisory lock's descriptor while this one writes
 
     def take_turn(self) -> None:
-        self._turn = self.turns.take(self)
+        self._turn = self.turns.take()
 
     def end_turn(self) -> None:
-        if getattr(self, "_turn", None) is not None:
+        if self._turn is not None:
             self.turns.give_back(self._turn)
             self._turn = None
 
@@ -166,7 +167,7 @@ class WriterTurns:
     def connection_class(self) -> type[_TurnTaking]:
         return type("TurnTakingConnection", (_TurnTaking,), {"turns": self})
 
-    def take(self, connection: _TurnTaking) -> int | None:
+    def take(self) -> int | None:
         """Wait for the turn; the file descriptor to give back, or None if it timed out."""
         deadline = time.monotonic() + BUSY_TIMEOUT
         if not self.in_process.acquire(timeout=BUSY_TIMEOUT):
@@ -197,8 +198,8 @@ def reading(engine: Engine):
     """A connection for reads only; on SQLite it does not queue for the write lock.
 
     For polls in hot loops (the relay's, readiness checks): every other
-    transaction begins IMMEDIATE, and a poll that did so every 50 ms would
-    hold up the writers it shares the file with.
+    transaction begins IMMEDIATE, and a poll that did so many times a second
+    would hold up the writers it shares the file with.
     """
     return engine.connect().execution_options(**{READ_ONLY: True})
 
