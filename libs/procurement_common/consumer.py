@@ -65,7 +65,10 @@ class EventConsumer:
         topology: Topology | None = None,
         *,
         prefetch: int = 50,
-        batch_size: int = 50,
+        # Ten already save most of the per-transaction cost; a longer batch
+        # holds SQLite's write lock long enough to keep the relay's marks and
+        # the web's writes waiting (a p99 of 260-370 ms at 50, 140-220 at 10).
+        batch_size: int = 10,
         on_outcome: Callable[[str], None] | None = None,
     ):
         self.name = name
