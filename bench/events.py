@@ -124,13 +124,8 @@ class Approver:
                 task_id = self._tasks.get(timeout=0.1)
             except queue.Empty:
                 continue
-            started = time.perf_counter()
             call = Call("POST", f"/api/v1/approvals/{task_id}/decision", body, self.headers)
-            status, _ = client.send(call)
-            if status == 200:
-                self.sample.latencies.append(time.perf_counter() - started)
-            else:
-                self.sample.failures[status] += 1
+            self.sample.record(client, call, ok=200, since=time.perf_counter())
         client.close()
 
 

@@ -73,6 +73,15 @@ class Sample:
     elapsed: float = 0.0
     client_cpu: float = 0.0
 
+    def record(self, client: Client, call: Call, ok: int, since: float) -> None:
+        """Send ``call``; count its latency from ``since`` if it answered ``ok``,
+        else a failure under the status it got."""
+        status, _ = client.send(call)
+        if status == ok:
+            self.latencies.append(time.perf_counter() - since)
+        else:
+            self.failures[status] += 1
+
     def add(self, other: Sample) -> None:
         self.latencies += other.latencies
         self.failures += other.failures
@@ -118,11 +127,7 @@ def saturate(port: int, call: Call, connections: int, seconds: float, ok: int) -
 
     def loop(client: Client, sample: Sample) -> None:
         while (started := time.perf_counter()) < deadline:
-            status, _ = client.send(call)
-            if status == ok:
-                sample.latencies.append(time.perf_counter() - started)
-            else:
-                sample.failures[status] += 1
+            sample.record(client, call, ok, since=started)
 
     return _run(connections, loop, port)
 
@@ -152,10 +157,6 @@ def paced(port: int, call: Call, rate: float, seconds: float, connections: int, 
                 continue
             if (wait := due - time.perf_counter()) > 0:
                 time.sleep(wait)
-            status, _ = client.send(call)
-            if status == ok:
-                sample.latencies.append(time.perf_counter() - due)
-            else:
-                sample.failures[status] += 1
+            sample.record(client, call, ok, since=due)
 
     return _run(connections, loop, port)
