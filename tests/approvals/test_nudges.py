@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from approval_service import jobs, workflow
 from approval_service.workflow import Timing
@@ -106,3 +107,21 @@ def test_the_timed_job_uses_the_configured_times(approvals, overrides):
 
     assert job.every_seconds == 0.1
     assert len(approvals.published("approval.reminded", request_id)) == 1
+
+
+def test_nudging_many_idle_tasks_costs_a_fixed_number_of_queries(approvals, nudge):
+    for _ in range(12):
+        approvals.submit("zhang.wei")
+    statements = []
+
+    def listen(_connection, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    event.listen(approvals.database.engine, "before_cursor_execute", listen)
+    try:
+        assert nudge(timedelta(hours=25)) == 12
+    finally:
+        event.remove(approvals.database.engine, "before_cursor_execute", listen)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The idle tasks, their rounds, their logs: not two more for each task.
+    assert len(selects) <= 4, selects

@@ -702,6 +702,8 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
         .order_by(Task.created_at)
         .limit(500)
         .with_for_update(skip_locked=True)
+        # Each task's round and log, in one query each rather than two per task.
+        .options(selectinload(Task.approval), selectinload(Task.log))
     ).all()
     nudged = 0
     for task in idle:
