@@ -22,11 +22,8 @@ from procurement_common.migrations import upgrade
 # Test modules import shared helpers from tests/support.py as ``support``.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import TEST_SECRET, poll, rabbitmqctl
+from support import PG_ADMIN_DSN, TEST_SECRET, poll, rabbitmqctl
 
-PG_ADMIN_DSN = os.environ.get(
-    "PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-)
 AMQP_HOST = os.environ.get("AMQP_HOST", "127.0.0.1:5672")
 
 DEMO_PEOPLE = {

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
 import pytest
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+PG_ADMIN_DSN = os.environ.get(
+    "PG_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
 
 
 def poll(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):

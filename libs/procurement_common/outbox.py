@@ -65,8 +65,10 @@ class MessagingTables:
         # Straight on the session's connection: the row depends on nothing the
         # session holds, so flushing it first (autoflush) would only cost time.
         connection = transaction.connection() if isinstance(transaction, Session) else transaction
+        # Inline: nothing reads the generated key back, which lets the insert
+        # travel in a pipeline (see ``db.writing_together``).
         connection.execute(
-            self.outbox.insert(),
+            self.outbox.insert().inline(),
             {
                 "event_id": event.id,
                 "type": event.type,

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
-from procurement_common.db import new_id, reading_before_writing, utcnow
+from procurement_common.db import new_id, reading_before_writing, utcnow, writing_together
 from procurement_common.events import Event
 
 from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
@@ -106,8 +106,13 @@ def departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.name)))
 
 
-def submit_request(session: Session, principal: Principal, data: dict) -> SupplyRequest:
-    """Create a request from validated input and announce it for approval.
+def submit_once(
+    session: Session, principal: Principal, data: dict, key: str | None
+) -> SupplyRequest:
+    """Create a request from validated input, announce it for approval and commit.
+
+    With an idempotency ``key``, a retry (even one racing the first attempt)
+    gets what the first attempt created, and nothing new.
 
     The new rows go in as plain INSERTs on the session's connection, in its
     transaction: a brand-new request needs none of the unit of work's change
@@ -115,6 +120,8 @@ def submit_request(session: Session, principal: Principal, data: dict) -> Supply
     request carries the same values for the answer; it stays out of the
     session, whose flush would insert it a second time.
     """
+    if key and (earlier := _submitted_with(session, principal, key)):
+        return earlier
     with reading_before_writing(session) as connection:
         draft = _draft(connection, principal, data)
     now = utcnow()
@@ -146,28 +153,17 @@ def submit_request(session: Session, principal: Principal, data: dict) -> Supply
     set_committed_value(request, "history", [HistoryEntry(**entry)])
     event = _submitted(request, draft.people)
     # Everything is prepared: the writes alone are left for the transaction.
-    connection = session.connection()
-    connection.execute(insert(SupplyRequest.__table__), row)
-    connection.execute(insert(RequestLine.__table__), lines)
-    connection.execute(insert(HistoryEntry.__table__), entry)
-    messaging.record(session, event)
-    return request
-
-
-def submit_once(
-    session: Session, principal: Principal, data: dict, key: str | None
-) -> SupplyRequest:
-    """Submit and commit; with an idempotency ``key``, a retry (even one racing
-    the first attempt) gets what the first attempt created, and nothing new."""
-    if key and (earlier := _submitted_with(session, principal, key)):
-        return earlier
     try:
-        created = submit_request(session, principal, data)
-        if key:
-            session.connection().execute(
-                insert(IdempotencyKey.__table__),
-                {"username": principal.username, "key": key, "request_id": created.id},
-            )
+        with writing_together(session) as connection:
+            connection.execute(insert(SupplyRequest.__table__), row)
+            connection.execute(insert(RequestLine.__table__).inline(), lines)
+            connection.execute(insert(HistoryEntry.__table__).inline(), entry)
+            messaging.record(connection, event)
+            if key:
+                connection.execute(
+                    insert(IdempotencyKey.__table__),
+                    {"username": principal.username, "key": key, "request_id": row["id"]},
+                )
         session.commit()
     except IntegrityError:
         # A racing retry with the same key got there first: answer with its result.
@@ -176,7 +172,7 @@ def submit_once(
         if earlier is None:
             raise
         return earlier
-    return created
+    return request
 
 
 def _submitted_with(session: Session, principal: Principal, key: str) -> SupplyRequest | None:

@@ -1,0 +1,38 @@
+"""PostgreSQL: a pooled connection the server has ended is never handed out."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from procurement_common.db import make_engine
+
+from support import PG_ADMIN_DSN, poll
+
+
+@pytest.fixture
+def engine(postgres_databases):
+    engine = make_engine(postgres_databases.create(), pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_connection_the_server_ended_is_replaced_before_anyone_uses_it(engine):
+    pid = _backend_pid(engine)  # now idle in the pool
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    def hung_up_on() -> bool:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+            gone = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+            return gone.fetchone()[0] == 0
+
+    poll(hung_up_on, timeout=10, message="the server to end the session")
+    with engine.connect() as connection:  # would raise OperationalError if handed the dead one
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
