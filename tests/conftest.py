@@ -18,6 +18,7 @@ import pytest
 from procurement_common.auth import Principal, issue_token
 from procurement_common.db import make_engine
 from procurement_common.migrations import upgrade
+from procurement_common.outbox import MessagingTables
 
 # Test modules import shared helpers from tests/support.py as ``support``.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -72,6 +73,23 @@ def auth_header(token_for):
         return {"Authorization": f"Bearer {token_for(username, **kwargs)}"}
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def events_keep_their_contracts(monkeypatch):
+    """Every event any code under test records must satisfy its contract.
+
+    Producers do not check their events in production (consumers do, on
+    arrival); this is where a producer that breaks a contract is caught.
+    """
+    record = MessagingTables.record
+
+    def checked(self, transaction, event):
+        errors = event.contract_errors()
+        assert not errors, f"{event.type} breaks its contract: {errors}"
+        return record(self, transaction, event)
+
+    monkeypatch.setattr(MessagingTables, "record", checked)
 
 
 SERVICE_PACKAGES = {

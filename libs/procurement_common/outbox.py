@@ -9,6 +9,7 @@ delivery finds the id and does nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import (
     BigInteger,
@@ -60,15 +61,20 @@ class MessagingTables:
         )
         return cls(outbox, processed)
 
+    @cached_property
+    def _insert(self):
+        # Inline: nothing reads the generated key back, which lets the insert
+        # travel in a pipeline (see ``db.writing_together``). Built once, a
+        # statement also works out its cache key once.
+        return self.outbox.insert().inline()
+
     def record(self, transaction: Session | Connection, event: Event) -> Event:
         """Add an event to the outbox inside the caller's transaction."""
         # Straight on the session's connection: the row depends on nothing the
         # session holds, so flushing it first (autoflush) would only cost time.
         connection = transaction.connection() if isinstance(transaction, Session) else transaction
-        # Inline: nothing reads the generated key back, which lets the insert
-        # travel in a pipeline (see ``db.writing_together``).
         connection.execute(
-            self.outbox.insert().inline(),
+            self._insert,
             {
                 "event_id": event.id,
                 "type": event.type,

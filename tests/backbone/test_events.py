@@ -7,7 +7,9 @@ import json
 import pytest
 
 from procurement_common import events as ev
+from procurement_common.db import make_engine, new_metadata
 from procurement_common.events import Event, InvalidEvent
+from procurement_common.outbox import MessagingTables
 
 
 def cancelled(**data) -> Event:
@@ -37,9 +39,25 @@ def test_chinese_text_is_kept_as_written():
     assert Event.from_json(event.to_json()).data["by"] == "张伟"
 
 
-def test_a_producer_cannot_record_data_that_breaks_the_contract():
-    with pytest.raises(ValueError, match="breaks its contract"):
-        Event.new(ev.REQUEST_CANCELLED, {"request_id": "r1"}, source="requests")
+def test_data_that_breaks_the_contract_is_named():
+    event = Event.new(ev.REQUEST_CANCELLED, {"request_id": "r1"}, source="requests")
+    assert event.contract_errors() == {"by": ["Missing data for required field."]}
+    assert cancelled().contract_errors() == {}
+
+
+def test_the_suite_fails_a_test_whose_code_records_an_event_that_breaks_its_contract(
+    database_url,
+):
+    engine = make_engine(database_url)
+    metadata = new_metadata()
+    messaging = MessagingTables.define(metadata)
+    metadata.create_all(engine)
+    broken = Event.new(ev.REQUEST_CANCELLED, {"request_id": "r1"}, source="requests")
+    try:
+        with engine.begin() as connection, pytest.raises(AssertionError, match="contract"):
+            messaging.record(connection, broken)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(
