@@ -87,3 +87,20 @@ def test_writers_in_threads_and_engines_take_turns_and_lose_no_write(tmp_path):
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_the_write_ahead_log_is_copied_back_and_stops_growing(tmp_path):
+    database = tmp_path / "log.db"
+    engine = make_engine(f"sqlite:///{database}")
+    page = "x" * 4000
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (body TEXT)"))
+        for _ in range(1000):  # a page or more each: 4 MB of log without checkpoints
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO t VALUES (:body)"), {"body": page})
+        with reading(engine) as poll:
+            assert poll.execute(text("SELECT count(*) FROM t")).scalar() == 1000
+        assert Path(f"{database}-wal").stat().st_size < 2_000_000
+    finally:
+        engine.dispose()
