@@ -90,7 +90,7 @@ class SupplyRequest(Base):
     leader_assigned: Mapped[bool] = mapped_column(default=False)
     assigned_by: Mapped[str | None] = mapped_column(String(64))
     needed_by: Mapped[date | None]
-    status: Mapped[str] = mapped_column(String(16), default=Status.SUBMITTED, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.SUBMITTED)
     round: Mapped[int] = mapped_column(default=1)
     total: Mapped[Decimal]
     pending_approver: Mapped[str | None] = mapped_column(String(64))
