@@ -245,13 +245,21 @@ READ_ONLY = "procurement_read_only"
 
 
 def reading(engine: Engine):
-    """A connection for reads only; on SQLite it does not queue for the write lock.
+    """A connection for a single read; it takes no write lock and opens no transaction.
 
-    For polls in hot loops (the relay's, readiness checks): every other
-    transaction begins IMMEDIATE, and a poll that did so many times a second
-    would hold up the writers it shares the file with.
+    For polls in hot loops (the relay's, readiness checks) and look-ups
+    before a write. On SQLite every other transaction begins IMMEDIATE, and
+    a poll that did so many times a second would hold up the writers it
+    shares the file with. On PostgreSQL the statement runs in autocommit: a
+    transaction around one SELECT would cost a BEGIN and a ROLLBACK, two
+    round trips more than the SELECT itself. (On SQLite it stays in a
+    deferred transaction: SQLAlchemy's autocommit there would undo the
+    transaction control ``make_engine`` takes from pysqlite.)
     """
-    return engine.connect().execution_options(**{READ_ONLY: True})
+    options = {READ_ONLY: True}
+    if not is_sqlite(engine):
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.connect().execution_options(**options)
 
 
 def reading_before_writing(session: Session):

@@ -1,4 +1,5 @@
-"""PostgreSQL: a pooled connection the server has ended is never handed out."""
+"""PostgreSQL: a pooled connection the server has ended is never handed out, and a
+read poll opens no transaction."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from procurement_common.db import make_engine
+from procurement_common.db import make_engine, reading
 
 from support import PG_ADMIN_DSN, poll
 
@@ -36,3 +37,14 @@ def test_a_connection_the_server_ended_is_replaced_before_anyone_uses_it(engine)
     poll(hung_up_on, timeout=10, message="the server to end the session")
     with engine.connect() as connection:  # would raise OperationalError if handed the dead one
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+
+
+def test_a_read_poll_runs_outside_any_transaction(engine):
+    with reading(engine) as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+        status = connection.connection.driver_connection.info.transaction_status
+        assert status == psycopg.pq.TransactionStatus.IDLE  # no BEGIN, so no ROLLBACK to send
+    with engine.connect() as connection:  # and the next user of the connection has one again
+        connection.execute(text("SELECT 1"))
+        status = connection.connection.driver_connection.info.transaction_status
+        assert status == psycopg.pq.TransactionStatus.INTRANS
