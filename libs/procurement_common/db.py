@@ -306,9 +306,17 @@ def _pipelined(connection: Connection) -> Iterator[Connection]:
     except dialect.loaded_dbapi.Error as exc:
         # Raised by the pipeline's end, outside SQLAlchemy's execute: make it
         # what SQLAlchemy would have raised, and drop a connection that died.
-        if dialect.is_disconnect(exc, driver_connection, None):
+        invalidated = dialect.is_disconnect(exc, driver_connection, None)
+        if invalidated:
             connection.invalidate(exc)
-        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error) from exc
+        raise DBAPIError.instance(
+            None,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from exc
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

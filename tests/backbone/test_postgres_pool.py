@@ -1,13 +1,15 @@
-"""PostgreSQL: a pooled connection the server has ended is never handed out, and a
-read poll opens no transaction."""
+"""PostgreSQL: a pooled connection the server has ended is never handed out, a
+read poll opens no transaction, and writes sent together fail as SQLAlchemy's own."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from procurement_common.db import make_engine, reading
+from procurement_common.db import make_engine, reading, writing_together
 
 from support import PG_ADMIN_DSN, poll
 
@@ -48,3 +50,23 @@ def test_a_read_poll_runs_outside_any_transaction(engine):
         connection.execute(text("SELECT 1"))
         status = connection.connection.driver_connection.info.transaction_status
         assert status == psycopg.pq.TransactionStatus.INTRANS
+
+
+def test_writes_sent_together_fail_as_sqlalchemy_errors_and_leave_the_session_usable(engine):
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE keys (k TEXT PRIMARY KEY)"))
+    insert_key = text("INSERT INTO keys VALUES (:k)")
+    with Session(engine) as session:
+        with pytest.raises(IntegrityError), writing_together(session) as connection:
+            connection.execute(insert_key, {"k": "a"})
+            connection.execute(insert_key, {"k": "a"})  # refused only when the block ends
+        session.rollback()
+        with writing_together(session) as connection:
+            connection.execute(insert_key, {"k": "b"})
+            connection.execute(insert_key, {"k": "c"})
+        session.commit()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT k FROM keys ORDER BY k")).scalars().all() == [
+            "b",
+            "c",
+        ]
