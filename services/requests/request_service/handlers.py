@@ -3,6 +3,10 @@
 Events may come late, twice (the consumer drops those by id) or out of
 order: an event for an older round, or for a request we do not know, is
 noted in the log and otherwise ignored, and a status never moves backwards.
+
+The handlers speak SQL directly, not through the unit of work: the worker
+applies several events per submission, and loading each request into the
+session and flushing it back cost more than what the handlers decide.
 """
 
 from __future__ import annotations
@@ -10,19 +14,44 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from procurement_common import events as ev
 from procurement_common.events import Event
 
-from .domain import Status, advance, decided, fulfilment
-from .models import CatalogItem, HistoryEntry, SupplyRequest
+from .domain import Line, Status, advance, decided, fulfilment
+from .models import CatalogItem, HistoryEntry, RequestLine, SupplyRequest
 
 log = logging.getLogger(__name__)
 
+_requests = SupplyRequest.__table__
+_lines = RequestLine.__table__
+_catalog = CatalogItem.__table__
 
-def _current(session: Session, event: Event, *, same_round: bool = True) -> SupplyRequest | None:
-    request = session.get(SupplyRequest, event.data["request_id"])
+_SELECT_REQUEST = select(_requests.c.id, _requests.c.status, _requests.c.round).where(
+    _requests.c.id == bindparam("request_id")
+)
+_SELECT_LINES = (
+    select(
+        _lines.c.id,
+        _lines.c.sku,
+        _lines.c.quantity,
+        _lines.c.unit_cost,
+        _lines.c.approved_quantity,
+        _lines.c.reserved_quantity,
+        _lines.c.issued_quantity,
+    )
+    .where(_lines.c.request_id == bindparam("request_id"))
+    .order_by(_lines.c.position)
+)
+_UPDATE_LINE = update(_lines).where(_lines.c.id == bindparam("line_id"))
+_INSERT_HISTORY = insert(HistoryEntry.__table__).inline()
+_SELECT_ITEM_CHANGED_AT = select(_catalog.c.changed_at).where(_catalog.c.sku == bindparam("sku"))
+
+
+def _current(session: Session, event: Event, *, same_round: bool = True) -> Row | None:
+    request = session.execute(_SELECT_REQUEST, {"request_id": event.data["request_id"]}).first()
     if request is None:
         log.warning("%s %s for unknown request %s", event.type, event.id, event.data["request_id"])
         return None
@@ -32,42 +61,87 @@ def _current(session: Session, event: Event, *, same_round: bool = True) -> Supp
     return request
 
 
-def _note(
-    request: SupplyRequest,
+def _lines_of(session: Session, request: Row) -> list[Row]:
+    return list(session.execute(_SELECT_LINES, {"request_id": request.id}))
+
+
+def _domain(line: Row, **changes) -> Line:
+    return Line(
+        sku=line.sku,
+        quantity=line.quantity,
+        unit_cost=line.unit_cost,
+        approved_quantity=changes.get("approved_quantity", line.approved_quantity),
+        reserved_quantity=changes.get("reserved_quantity", line.reserved_quantity),
+        issued_quantity=changes.get("issued_quantity", line.issued_quantity),
+    )
+
+
+def _change_lines(session: Session, changes: dict[int, dict]) -> None:
+    """``changes``: line id to the new values of that line (all with the same columns)."""
+    if changes:
+        rows = [{"line_id": line_id, **values} for line_id, values in changes.items()]
+        session.execute(_UPDATE_LINE, rows)
+
+
+def _move(
+    session: Session,
+    request: Row,
     event: Event,
     note: str,
     *,
+    status: str | None = None,
     by: str | None = None,
     acting_for: str | None = None,
+    **values,
 ) -> None:
-    # Added from the entry's side, the history is not loaded just to append to it.
-    entry = HistoryEntry(
-        request=request,
-        status=request.status,
-        by=by or event.data.get("by") or event.source,
-        acting_for=acting_for or event.data.get("acting_for"),
-        note=note,
-        round=request.round,
-        at=event.occurred_at,
-        event_id=event.id,
+    """Change the request (``status`` and other columns) and append to its history."""
+    status = status or request.status
+    if status != request.status or values:
+        session.execute(
+            update(_requests).where(_requests.c.id == request.id).values(status=status, **values)
+        )
+    session.execute(
+        _INSERT_HISTORY,
+        {
+            "request_id": request.id,
+            "status": status,
+            "by": by or event.data.get("by") or event.source,
+            "acting_for": acting_for or event.data.get("acting_for"),
+            "note": note,
+            "round": request.round,
+            "at": event.occurred_at,
+            "event_id": event.id,
+        },
     )
-    object_session(request).add(entry)
 
 
 def approval_requested(session: Session, event: Event) -> None:
     request = _current(session, event)
     if request is None or request.status != Status.SUBMITTED:
         return
-    request.pending_approver = event.data["approver"]
     waiting = f"Waiting for {event.data['approver']} (approval level {event.data['level']})"
     previous = event.data.get("previous")
     if previous:
         acting = f" as delegate for {previous['acting_for']}" if previous.get("acting_for") else ""
         said = f": {previous['comment']}" if previous.get("comment") else ""
-        waiting = f"Approved at level {previous['level']}{acting}{said}. {waiting}"
-        _note(request, event, waiting, by=previous["by"], acting_for=previous.get("acting_for"))
+        _move(
+            session,
+            request,
+            event,
+            f"Approved at level {previous['level']}{acting}{said}. {waiting}",
+            by=previous["by"],
+            acting_for=previous.get("acting_for"),
+            pending_approver=event.data["approver"],
+        )
     else:
-        _note(request, event, waiting, by="approvals")
+        _move(
+            session,
+            request,
+            event,
+            waiting,
+            by="approvals",
+            pending_approver=event.data["approver"],
+        )
 
 
 def approval_nudged(session: Session, event: Event) -> None:
@@ -76,11 +150,11 @@ def approval_nudged(session: Session, event: Event) -> None:
         return
     escalated_to = event.data.get("escalated_to")
     if escalated_to:
-        request.pending_approver = escalated_to
         note = f"Escalated from {event.data['approver']} to {escalated_to}"
+        _move(session, request, event, note, by="approvals", pending_approver=escalated_to)
     else:
         note = f"Reminder sent to {event.data['approver']}"
-    _note(request, event, note, by="approvals")
+        _move(session, request, event, note, by="approvals")
 
 
 def approval_approved(session: Session, event: Event) -> None:
@@ -88,19 +162,21 @@ def approval_approved(session: Session, event: Event) -> None:
     if request is None:
         return
     approved = {line["sku"]: line["approved_quantity"] for line in event.data["lines"]}
-    for line in request.lines:
-        line.approved_quantity = approved.get(line.sku, 0)
-    request.status = advance(Status(request.status), Status.APPROVED)
-    request.pending_approver = None
+    lines = _lines_of(session, request)
+    _change_lines(
+        session,
+        {line.id: {"approved_quantity": approved.get(line.sku, 0)} for line in lines},
+    )
     cuts = [
-        f"{line.sku} {line.quantity}→{line.approved_quantity}"
-        for line in request.lines
-        if line.approved_quantity != line.quantity
+        f"{line.sku} {line.quantity}→{approved.get(line.sku, 0)}"
+        for line in lines
+        if approved.get(line.sku, 0) != line.quantity
     ]
     note = "Approved" + (f" with cuts: {', '.join(cuts)}" if cuts else "")
     if event.data.get("comment"):
         note += f": {event.data['comment']}"
-    _note(request, event, note)
+    status = advance(Status(request.status), Status.APPROVED)
+    _move(session, request, event, note, status=status, pending_approver=None)
 
 
 def approval_closed(session: Session, event: Event) -> None:
@@ -108,10 +184,10 @@ def approval_closed(session: Session, event: Event) -> None:
     if request is None:
         return
     outcome = Status.REJECTED if event.type == ev.APPROVAL_REJECTED else Status.RETURNED
-    request.status = decided(Status(request.status), outcome)
-    request.pending_approver = None
     verb = "Rejected" if outcome == Status.REJECTED else "Returned for revision"
-    _note(request, event, f"{verb}: {event.data['comment']}")
+    status = decided(Status(request.status), outcome)
+    note = f"{verb}: {event.data['comment']}"
+    _move(session, request, event, note, status=status, pending_approver=None)
 
 
 def stock_reserved(session: Session, event: Event) -> None:
@@ -119,14 +195,17 @@ def stock_reserved(session: Session, event: Event) -> None:
     request = _current(session, event, same_round=False)
     if request is None:
         return
-    reserved = {line["sku"]: line for line in event.data["lines"]}
-    for line in request.lines:
-        if line.sku in reserved:
-            line.reserved_quantity = reserved[line.sku]["reserved_quantity"]
-    request.status = advance(Status(request.status), fulfilment(request.domain_lines()))
+    reserved = {line["sku"]: line["reserved_quantity"] for line in event.data["lines"]}
+    lines = _lines_of(session, request)
+    changes = {
+        line.id: {"reserved_quantity": reserved[line.sku]} for line in lines if line.sku in reserved
+    }
+    _change_lines(session, changes)
+    after = [_domain(line, **changes.get(line.id, {})) for line in lines]
+    status = advance(Status(request.status), fulfilment(after))
     short = event.data["backordered"]
     note = "Reserved in stock" + (f"; waiting for stock of {', '.join(short)}" if short else "")
-    _note(request, event, note, by="inventory")
+    _move(session, request, event, note, status=status, by="inventory")
 
 
 def stock_issued(session: Session, event: Event) -> None:
@@ -135,35 +214,45 @@ def stock_issued(session: Session, event: Event) -> None:
     if request is None:
         return
     issued = {line["sku"]: line["issued_quantity"] for line in event.data["lines"]}
-    for line in request.lines:
+    changes = {}
+    for line in _lines_of(session, request):
         total = issued.get(line.sku, line.issued_quantity)
         if total > line.issued_quantity:
-            line.reserved_quantity = max(0, line.reserved_quantity - (total - line.issued_quantity))
-            line.issued_quantity = total
-    if event.data["complete"]:
-        request.status = advance(Status(request.status), Status.ISSUED)
-    _note(request, event, "Handed out" if event.data["complete"] else "Partly handed out")
+            handed_out = total - line.issued_quantity
+            changes[line.id] = {
+                "reserved_quantity": max(0, line.reserved_quantity - handed_out),
+                "issued_quantity": total,
+            }
+    _change_lines(session, changes)
+    complete = event.data["complete"]
+    status = advance(Status(request.status), Status.ISSUED) if complete else request.status
+    note = "Handed out" if complete else "Partly handed out"
+    _move(session, request, event, note, status=status)
 
 
 def item_changed(session: Session, event: Event) -> None:
     data = event.load_data()
-    item = session.get(CatalogItem, data["sku"])
-    if item is not None and item.changed_at > event.occurred_at:
+    held_since = session.scalar(_SELECT_ITEM_CHANGED_AT, {"sku": data["sku"]})
+    if held_since is not None and held_since > event.occurred_at:
         return  # an older picture of the item than the one we hold
-    if item is None:
-        item = CatalogItem(sku=data["sku"])
-        session.add(item)
-    upsert_catalog_item(item, data, event.occurred_at)
+    values = catalog_values(data, event.occurred_at)
+    if held_since is None:
+        session.execute(insert(_catalog).values(sku=data["sku"], **values))
+    else:
+        session.execute(update(_catalog).where(_catalog.c.sku == data["sku"]).values(**values))
 
 
-def upsert_catalog_item(item: CatalogItem, data: dict, changed_at: datetime) -> None:
-    item.name = data["name"]
-    item.unit = data["unit"]
-    item.category = data.get("category")
-    item.unit_cost = data["unit_cost"]
-    item.available = data["available"]
-    item.active = data.get("active", True)
-    item.changed_at = changed_at
+def catalog_values(data: dict, changed_at: datetime) -> dict:
+    """Our copy's columns for an item as inventory describes it."""
+    return {
+        "name": data["name"],
+        "unit": data["unit"],
+        "category": data.get("category"),
+        "unit_cost": data["unit_cost"],
+        "available": data["available"],
+        "active": data.get("active", True),
+        "changed_at": changed_at,
+    }
 
 
 HANDLERS = {

@@ -16,7 +16,7 @@ from procurement_common.settings import Settings
 from procurement_common.web import Database
 from procurement_common.worker import TimedJob
 
-from .handlers import upsert_catalog_item
+from .handlers import catalog_values
 from .models import CatalogItem
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,8 @@ def fill_catalog_if_empty(settings: Settings, database: Database) -> int:
         return 0
     with database.sessions.begin() as session:
         for data in items:
-            item = session.get(CatalogItem, data["sku"])
-            if item is None:
-                item = CatalogItem(sku=data["sku"])
-                session.add(item)
-                upsert_catalog_item(item, data, FILLED_AT)
+            if session.get(CatalogItem, data["sku"]) is None:
+                session.add(CatalogItem(sku=data["sku"], **catalog_values(data, FILLED_AT)))
     log.info("catalog filled from inventory: %d items", len(items))
     return len(items)
 
