@@ -8,13 +8,14 @@ caller commits.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, insert, or_, select
+from sqlalchemy import Insert, Select, and_, bindparam, case, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -87,12 +88,19 @@ def current_policy(session: Session) -> rules.Policy:
     return newest.rules() if newest else rules.DEFAULT_POLICY
 
 
+# Read once per submission: the columns, not a mapped instance.
+_POLICY_IN_FORCE = (
+    select(Policy.version, Policy.director_threshold, Policy.set_by, Policy.set_at)
+    .where(Policy.set_at <= bindparam("at"))
+    .order_by(Policy.version.desc())
+    .limit(1)
+)
+
+
 def policy_in_force(session: Session, at: datetime) -> rules.Policy:
     """The newest policy set before ``at``: a change applies to later submissions only."""
-    found = session.scalar(
-        select(Policy).where(Policy.set_at <= at).order_by(Policy.version.desc()).limit(1)
-    )
-    return found.rules() if found else rules.DEFAULT_POLICY
+    found = session.execute(_POLICY_IN_FORCE, {"at": at}).first()
+    return rules.Policy(*found) if found else rules.DEFAULT_POLICY
 
 
 def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.Policy:
@@ -114,14 +122,18 @@ def know_approvers(session: Session, *usernames: str | None) -> None:
     names = {name for name in usernames if name and name != ADMINS}
     if not names:
         return
-    dialect = session.get_bind().dialect.name
-    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     # Rows as parameters rather than in the statement, so its compiled form is
     # cached; nothing the session holds is involved, so no autoflush either.
     session.connection().execute(
-        dialect_insert(KnownApprover.__table__).on_conflict_do_nothing(),
+        _insert_unless_known(session.get_bind().dialect.name),
         [{"username": name, "first_seen": utcnow()} for name in sorted(names)],
     )
+
+
+@functools.cache
+def _insert_unless_known(dialect: str) -> Insert:
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return dialect_insert(KnownApprover.__table__).on_conflict_do_nothing()
 
 
 def note_leader(session: Session, user: Principal) -> bool:
@@ -130,6 +142,16 @@ def note_leader(session: Session, user: Principal) -> bool:
         return False
     know_approvers(session, user.username)
     return True
+
+
+# What a submission checks first, read as plain rows: most requests have no
+# earlier round and no cancellation, so no mapped instance is needed.
+_ROUNDS_HELD = select(ApprovalRequest.round).where(
+    ApprovalRequest.request_id == bindparam("request_id")
+)
+_WITHDRAWN = select(Cancellation.request_id).where(
+    Cancellation.request_id == bindparam("request_id")
+)
 
 
 def receive_submission(session: Session, event: Event) -> None:
@@ -141,15 +163,13 @@ def receive_submission(session: Session, event: Event) -> None:
     data = event.load_data()
     request_id, round_ = data["request_id"], data["round"]
     know_approvers(session, data["department_head"], data["director"])
-    rounds = session.scalars(
-        select(ApprovalRequest).where(ApprovalRequest.request_id == request_id)
-    ).all()
-    if any(earlier.round >= round_ for earlier in rounds):
+    held = session.scalars(_ROUNDS_HELD, {"request_id": request_id}).all()
+    if any(earlier >= round_ for earlier in held):
         log.info("request.submitted %s: round %s of %s is stale", event.id, round_, request_id)
         return
     submitted_at = _aware(data["submitted_at"])
     policy = policy_in_force(session, submitted_at)
-    withdrawn = session.get(Cancellation, request_id) is not None
+    withdrawn = session.scalar(_WITHDRAWN, {"request_id": request_id}) is not None
     route = rules.route(
         data["requester"],
         data["department_head"],
@@ -201,10 +221,15 @@ def receive_submission(session: Session, event: Event) -> None:
             for position, line in enumerate(data["lines"])
         ],
     )
-    for earlier in rounds:
-        _close(
-            session, earlier, TaskStatus.CANCELLED, by=SERVICE, note=f"Superseded by round {round_}"
+    if held:
+        earlier_rounds = session.scalars(
+            select(ApprovalRequest).where(
+                ApprovalRequest.request_id == request_id, ApprovalRequest.round < round_
+            )
         )
+        for earlier in earlier_rounds:
+            note = f"Superseded by round {round_}"
+            _close(session, earlier, TaskStatus.CANCELLED, by=SERVICE, note=note)
     if not withdrawn:
         _open_task(session, approval_id, request_id, round_, 1, route[0])
 
