@@ -198,25 +198,28 @@ class Stockroom:
             needed_by=data.get("needed_by"),
             submitted_at=data["submitted_at"],
             approved_at=approved_at,
-            lines=[],  # known empty: appending needs no load after the autoflush
+            lines=[],  # known empty: appending needs no load
         )
         self.session.add(reservation)
         wanted: dict[str, int] = {}
         for line in data["lines"]:
             wanted[line["sku"]] = wanted.get(line["sku"], 0) + line["approved_quantity"]
-        for sku in sorted(wanted):
-            if wanted[sku] <= 0:
-                continue
-            self.item(sku)
-            reserved = self._reserve(sku, wanted[sku], request_id)
-            reservation.lines.append(
-                ReservationLine(
-                    sku=sku,
-                    approved=wanted[sku],
-                    reserved=reserved,
-                    backordered=wanted[sku] - reserved,
+        # The new rows are written once, by ``settle``: the look-ups here read
+        # only items, which nothing pending changes.
+        with self.session.no_autoflush:
+            for sku in sorted(wanted):
+                if wanted[sku] <= 0:
+                    continue
+                self.item(sku)
+                reserved = self._reserve(sku, wanted[sku], request_id)
+                reservation.lines.append(
+                    ReservationLine(
+                        sku=sku,
+                        approved=wanted[sku],
+                        reserved=reserved,
+                        backordered=wanted[sku] - reserved,
+                    )
                 )
-            )
         if not reservation.lines:
             reservation.status = Status.ISSUED
         self._changed_reservations.add(request_id)
@@ -359,7 +362,10 @@ class Stockroom:
         )
         if guard is not None:
             statement = statement.where(guard)
-        row = self.session.execute(statement).first()
+        # Through the connection: the session would first flush whatever is
+        # pending (a new reservation, say), ahead of the item's lock and for
+        # nothing, as the UPDATE reads only the item's row.
+        row = self.session.connection().execute(statement).first()
         if row is None:
             if kind == Movement.RESERVATION:
                 return None
@@ -405,10 +411,12 @@ class Stockroom:
         self._changed_reservations.clear()
 
     def _check_alert(self, item: Item) -> None:
-        alert = self.session.scalar(
-            select(Alert).where(Alert.sku == item.sku, Alert.status == "open")
+        # Most movements change no alert: the open alert's id says enough
+        # until one has to change.
+        alert_id = self.session.scalar(
+            select(Alert.id).where(Alert.sku == item.sku, Alert.status == "open")
         )
-        change = stock.alert_change(alert is not None, item.level)
+        change = stock.alert_change(alert_id is not None, item.level)
         if change == AlertChange.OPEN:
             alert = Alert(
                 sku=item.sku,
@@ -422,6 +430,7 @@ class Stockroom:
             self.session.flush()
             self._record(ev.STOCK_LOW, alert_event_data(alert, item))
         elif change == AlertChange.RESOLVE:
+            alert = self.session.get(Alert, alert_id)
             alert.status = "resolved"
             alert.resolved_at = utcnow()
             alert.available_at_resolve = item.available
