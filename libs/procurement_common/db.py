@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import os
 import select
-import sqlite3
 import threading
 import time
 import uuid
@@ -146,8 +145,8 @@ def _sqlite_on_begin(connection):
         raise
 
 
-class _TurnTaking(sqlite3.Connection):
-    """A pysqlite connection that waits for its writer's turn (see ``WriterTurns``)."""
+class _TurnTaking:
+    """Mixed into a pysqlite connection: it waits for its writer's turn (see ``WriterTurns``)."""
 
     turns: WriterTurns
     _turn: int | None = None  # the advisory lock's descriptor while this one writes
@@ -200,7 +199,10 @@ class WriterTurns:
         self.commits = 0
 
     def connection_class(self) -> type[_TurnTaking]:
-        return type("TurnTakingConnection", (_TurnTaking,), {"turns": self})
+        # Imported only for SQLite: a process on PostgreSQL need not load it.
+        import sqlite3
+
+        return type("TurnTakingConnection", (_TurnTaking, sqlite3.Connection), {"turns": self})
 
     def take(self) -> int | None:
         """Wait for the turn; the file descriptor to give back, or None if it timed out."""
@@ -225,7 +227,7 @@ class WriterTurns:
         os.close(fd)  # closing the descriptor releases its advisory lock
         self.in_process.release()
 
-    def committed(self, connection: sqlite3.Connection) -> None:
+    def committed(self, connection: _TurnTaking) -> None:
         """Copy the write-ahead log back into the database now and then.
 
         SQLite does it itself inside the commit that takes the log past 1000
@@ -237,7 +239,7 @@ class WriterTurns:
         self.commits += 1  # a count lost to a race between threads only delays one
         if self.commits % CHECKPOINT_EVERY == 0:
             # Not fatal if it cannot finish: the next one copies what is left.
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(connection.Error):
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
@@ -16,14 +17,15 @@ from flask_smorest import Api
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
-from .consumer import EventConsumer, Handler
-from .dead_letters import DeadLetterQueue
 from .migrations import upgrade
 from .outbox import MessagingTables
-from .relay import OutboxRelay
 from .settings import ConfigurationError, Settings
 from .web import Database, create_service_app
-from .worker import TimedJob, run_job, run_worker
+
+if TYPE_CHECKING:
+    from .consumer import EventConsumer, Handler
+    from .relay import OutboxRelay
+    from .worker import TimedJob
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,11 @@ class Service:
             app.extensions["map_error"](exception_class, status)
         return app
 
+    # The broker side is imported where it is used, so that web processes,
+    # which publish only through the outbox, never load pika (2 MB each).
     def consumer(self, settings: Settings, database: Database, **kwargs) -> EventConsumer:
+        from .consumer import EventConsumer
+
         return EventConsumer(
             self.name,
             database.engine,
@@ -75,9 +81,13 @@ class Service:
         )
 
     def relay(self, settings: Settings, database: Database, **kwargs) -> OutboxRelay:
+        from .relay import OutboxRelay
+
         return OutboxRelay(database.engine, self.messaging.outbox, settings.amqp_url, **kwargs)
 
     def run_worker(self, settings: Settings) -> None:
+        from .worker import run_job, run_worker
+
         database = self.database(settings)
         loops = [self.consumer(settings, database).run, self.relay(settings, database).run]
         for job in self.jobs(settings, database):
@@ -117,6 +127,8 @@ class Service:
         @group.command(help="Consume events, relay the outbox and run timed jobs.")
         def worker():
             service.run_worker(service.settings())
+
+        from .dead_letters import DeadLetterQueue
 
         @group.group("dead-letters", help="Messages this service could not handle.")
         def dead_letters():

@@ -4,14 +4,18 @@ JSON errors, health and readiness, metrics, OpenAPI, CSRF, security headers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import socket
+import ssl
+import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
-import pika
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_smorest import Api, Blueprint
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -37,7 +41,6 @@ from werkzeug.exceptions import (
 from .db import make_engine, make_sessionmaker, reading
 from .outbox import MessagingTables
 from .settings import Settings
-from .topology import connection_parameters
 from .ui import ui
 
 log = logging.getLogger(__name__)
@@ -316,15 +319,49 @@ def _install_health(app: Flask, settings: Settings) -> None:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # any failure means "not ready", whatever its kind
             down["database"] = exc.__class__.__name__
-        try:
-            params = connection_parameters(settings.amqp_url, socket_timeout=2)
-            pika.BlockingConnection(params).close()
-        except Exception as exc:
-            down["rabbitmq"] = exc.__class__.__name__ or "unreachable"
+        if not broker_answers(settings.amqp_url, timeout=2):
+            down["rabbitmq"] = "no AMQP answer"
         if down:
             names = " and ".join(sorted(down))
             return {"status": "unavailable", "message": f"{names} not reachable", "down": down}, 503
         return {"status": "ready", "service": settings.service}
+
+
+def broker_answers(amqp_url: str, timeout: float) -> bool:
+    """Whether an AMQP 0-9-1 broker answers at ``amqp_url``.
+
+    It is sent the protocol header and must answer with the frame that
+    starts a connection (a method frame on channel 0, Connection.Start),
+    and no connection is opened: a web process publishes nothing itself
+    (its events go through the outbox), and a probe that logged in on
+    every call would be the connection churn RabbitMQ advises against,
+    for a check that runs every few seconds in every web process. The
+    workers, which do log in, report a refused login in their logs.
+    """
+    url = urlsplit(amqp_url)
+    secure = url.scheme == "amqps"
+    address = (url.hostname or "localhost", url.port or (5671 if secure else 5672))
+    try:
+        with contextlib.ExitStack() as opened:
+            connection = opened.enter_context(socket.create_connection(address, timeout))
+            if secure:
+                tls = ssl.create_default_context()
+                connection = opened.enter_context(
+                    tls.wrap_socket(connection, server_hostname=url.hostname)
+                )
+            connection.sendall(AMQP_0_9_1_HEADER)
+            answer = opened.enter_context(connection.makefile("rb")).read(_START_FRAME.size)
+    except OSError:
+        return False
+    if len(answer) < _START_FRAME.size:
+        return False
+    frame_type, channel, _size, class_id, method_id = _START_FRAME.unpack(answer)
+    return (frame_type, channel, class_id, method_id) == (1, 0, 10, 10)
+
+
+AMQP_0_9_1_HEADER = b"AMQP\x00\x00\x09\x01"
+# A frame's type, channel and size, then its method's class and id.
+_START_FRAME = struct.Struct(">BHIHH")
 
 
 def _install_metrics(app: Flask) -> None:
