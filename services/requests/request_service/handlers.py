@@ -18,6 +18,7 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from procurement_common import events as ev
+from procurement_common.db import writing_together
 from procurement_common.events import Event
 
 from .domain import Line, Status, advance, decided, fulfilment
@@ -76,13 +77,6 @@ def _domain(line: Row, **changes) -> Line:
     )
 
 
-def _change_lines(session: Session, changes: dict[int, dict]) -> None:
-    """``changes``: line id to the new values of that line (all with the same columns)."""
-    if changes:
-        rows = [{"line_id": line_id, **values} for line_id, values in changes.items()]
-        session.execute(_UPDATE_LINE, rows)
-
-
 def _move(
     session: Session,
     request: Row,
@@ -92,27 +86,38 @@ def _move(
     status: str | None = None,
     by: str | None = None,
     acting_for: str | None = None,
+    lines: dict[int, dict] | None = None,
     **values,
 ) -> None:
-    """Change the request (``status`` and other columns) and append to its history."""
+    """Change the request (``status``, other columns and ``lines``: line id to
+    new values, the same columns for each) and append to its history.
+
+    Nothing is read back, so on PostgreSQL the writes travel together.
+    """
     status = status or request.status
-    if status != request.status or values:
-        session.execute(
-            update(_requests).where(_requests.c.id == request.id).values(status=status, **values)
+    with writing_together(session) as connection:
+        if lines:
+            rows = [{"line_id": line_id, **changed} for line_id, changed in lines.items()]
+            connection.execute(_UPDATE_LINE, rows)
+        if status != request.status or values:
+            connection.execute(
+                update(_requests)
+                .where(_requests.c.id == request.id)
+                .values(status=status, **values)
+            )
+        connection.execute(
+            _INSERT_HISTORY,
+            {
+                "request_id": request.id,
+                "status": status,
+                "by": by or event.data.get("by") or event.source,
+                "acting_for": acting_for or event.data.get("acting_for"),
+                "note": note,
+                "round": request.round,
+                "at": event.occurred_at,
+                "event_id": event.id,
+            },
         )
-    session.execute(
-        _INSERT_HISTORY,
-        {
-            "request_id": request.id,
-            "status": status,
-            "by": by or event.data.get("by") or event.source,
-            "acting_for": acting_for or event.data.get("acting_for"),
-            "note": note,
-            "round": request.round,
-            "at": event.occurred_at,
-            "event_id": event.id,
-        },
-    )
 
 
 def approval_requested(session: Session, event: Event) -> None:
@@ -163,10 +168,6 @@ def approval_approved(session: Session, event: Event) -> None:
         return
     approved = {line["sku"]: line["approved_quantity"] for line in event.data["lines"]}
     lines = _lines_of(session, request)
-    _change_lines(
-        session,
-        {line.id: {"approved_quantity": approved.get(line.sku, 0)} for line in lines},
-    )
     cuts = [
         f"{line.sku} {line.quantity}→{approved.get(line.sku, 0)}"
         for line in lines
@@ -176,7 +177,8 @@ def approval_approved(session: Session, event: Event) -> None:
     if event.data.get("comment"):
         note += f": {event.data['comment']}"
     status = advance(Status(request.status), Status.APPROVED)
-    _move(session, request, event, note, status=status, pending_approver=None)
+    changes = {line.id: {"approved_quantity": approved.get(line.sku, 0)} for line in lines}
+    _move(session, request, event, note, status=status, lines=changes, pending_approver=None)
 
 
 def approval_closed(session: Session, event: Event) -> None:
@@ -200,12 +202,11 @@ def stock_reserved(session: Session, event: Event) -> None:
     changes = {
         line.id: {"reserved_quantity": reserved[line.sku]} for line in lines if line.sku in reserved
     }
-    _change_lines(session, changes)
     after = [_domain(line, **changes.get(line.id, {})) for line in lines]
     status = advance(Status(request.status), fulfilment(after))
     short = event.data["backordered"]
     note = "Reserved in stock" + (f"; waiting for stock of {', '.join(short)}" if short else "")
-    _move(session, request, event, note, status=status, by="inventory")
+    _move(session, request, event, note, status=status, by="inventory", lines=changes)
 
 
 def stock_issued(session: Session, event: Event) -> None:
@@ -223,11 +224,10 @@ def stock_issued(session: Session, event: Event) -> None:
                 "reserved_quantity": max(0, line.reserved_quantity - handed_out),
                 "issued_quantity": total,
             }
-    _change_lines(session, changes)
     complete = event.data["complete"]
     status = advance(Status(request.status), Status.ISSUED) if complete else request.status
     note = "Handed out" if complete else "Partly handed out"
-    _move(session, request, event, note, status=status)
+    _move(session, request, event, note, status=status, lines=changes)
 
 
 def item_changed(session: Session, event: Event) -> None:
