@@ -104,6 +104,8 @@ class Service:
             return self.seed(session, settings)
 
     def cli(self) -> click.Group:
+        from .dead_letters import DeadLetterQueue
+
         service = self
 
         @click.group(help=f"The {self.name} service.")
@@ -127,8 +129,6 @@ class Service:
         @group.command(help="Consume events, relay the outbox and run timed jobs.")
         def worker():
             service.run_worker(service.settings())
-
-        from .dead_letters import DeadLetterQueue
 
         @group.group("dead-letters", help="Messages this service could not handle.")
         def dead_letters():

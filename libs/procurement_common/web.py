@@ -327,6 +327,11 @@ def _install_health(app: Flask, settings: Settings) -> None:
         return {"status": "ready", "service": settings.service}
 
 
+AMQP_0_9_1_HEADER = b"AMQP\x00\x00\x09\x01"
+# A frame's type, channel and size, then its method's class and id.
+_START_FRAME = struct.Struct(">BHIHH")
+
+
 def broker_answers(amqp_url: str, timeout: float) -> bool:
     """Whether an AMQP 0-9-1 broker answers at ``amqp_url``.
 
@@ -357,11 +362,6 @@ def broker_answers(amqp_url: str, timeout: float) -> bool:
         return False
     frame_type, channel, _size, class_id, method_id = _START_FRAME.unpack(answer)
     return (frame_type, channel, class_id, method_id) == (1, 0, 10, 10)
-
-
-AMQP_0_9_1_HEADER = b"AMQP\x00\x00\x09\x01"
-# A frame's type, channel and size, then its method's class and id.
-_START_FRAME = struct.Struct(">BHIHH")
 
 
 def _install_metrics(app: Flask) -> None:
