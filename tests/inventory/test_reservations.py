@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inventory_service import service
+from inventory_service.stockroom import Stockroom
 from procurement_common.consumer import Outcome
 
 
@@ -48,6 +50,40 @@ def test_a_duplicate_delivery_has_one_effect(client, clerk, add_item, deliver, a
     assert deliver(event) == Outcome.DUPLICATE
     assert stock_of(client, clerk, "PAPER") == (50, 5, 45)
     assert len(published("stock.reserved")) == 1
+
+
+def test_a_batch_of_approvals_announces_each_item_once_as_it_stands_after_them(
+    app, database, add_item, approved, published
+):
+    add_item("PAPER", on_hand=50)
+    add_item("PENS", on_hand=20)
+    announced_before = len(published("item.changed"))
+    consumer = service.consumer(app.config["SETTINGS"], database)
+    batch = [approved(f"r-{n}", {"PAPER": 5, "PENS": 1}) for n in range(4)]
+
+    outcomes = consumer.apply_all([event.to_json().encode() for event in batch])
+
+    assert outcomes == [Outcome.APPLIED] * 4
+    announced = published("item.changed")[announced_before:]
+    assert [(item["sku"], item["available"]) for item in announced] == [
+        ("PAPER", 30),
+        ("PENS", 16),
+    ]
+    assert len(published("stock.reserved")) == 4
+
+
+def test_work_rolled_back_is_never_announced_by_a_later_commit(database, add_item, published):
+    add_item("PAPER", on_hand=50)
+    announced_before = len(published("item.changed"))
+
+    with database.sessions() as session:
+        with Stockroom(session, by="chen.jie") as room:
+            room.receive("PAPER", 10, note="counted twice")
+        session.rollback()
+        Stockroom(session, by="chen.jie").item("PAPER")  # the session's next transaction
+        session.commit()
+
+    assert published("item.changed")[announced_before:] == []
 
 
 def test_a_second_approval_for_a_request_already_reserved_does_nothing(

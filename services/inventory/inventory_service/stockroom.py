@@ -12,9 +12,11 @@ request's lines are read again after their items are locked: a concurrent
 transaction may have changed them since they were first loaded.
 
 Events are gathered while the work goes on and recorded when it ends
-(``settle``), so a receipt that fills three backorders announces each item
-and each request once, and an item that dips below its reorder level and
-comes back within one transaction raises no alert.
+(``settle``), so a receipt that fills three backorders announces each
+request once, and an item that dips below its reorder level and comes back
+within one piece of work raises no alert. Items are announced once per
+transaction, as they stand when it commits: the worker applies a batch of
+approvals in one transaction, mostly for the same few items.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, event, select, update
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -400,7 +402,7 @@ class Stockroom:
             self._check_alert(item)
             before = self._available_before.get(sku)
             if sku in self._changed_items or item.available != before:
-                self._record(ev.ITEM_CHANGED, item_event_data(item))
+                _announce_at_commit(self.session, item)
         for request_id in sorted(self._changed_reservations):
             reservation = self.session.get(Reservation, request_id)
             self._record(
@@ -440,6 +442,33 @@ class Stockroom:
         messaging.record(
             self.session, Event.new(event_type, data, source=SOURCE, correlation_id=correlation_id)
         )
+
+
+# The items changed in a session's transaction: (that transaction, {sku: item}).
+_TO_ANNOUNCE = "inventory.items_to_announce"
+
+
+def _announce_at_commit(session: Session, item: Item) -> None:
+    """``item.changed`` for ``item``, once per transaction, as it stands at commit.
+
+    Ten approvals of paper in one batch tell the catalog copy nothing that
+    the last of their ten announcements does not.
+    """
+    transaction = session.get_transaction()
+    held = session.info.get(_TO_ANNOUNCE)
+    if held is None or held[0] is not transaction:
+        held = session.info[_TO_ANNOUNCE] = (transaction, {})
+        event.listen(session, "before_commit", _announce_items, once=True)
+    held[1][item.sku] = item
+
+
+def _announce_items(session: Session) -> None:
+    transaction, items = session.info.pop(_TO_ANNOUNCE, (None, {}))
+    if transaction is not session.get_transaction():
+        return  # gathered in a transaction that was rolled back
+    for sku in sorted(items):
+        data = item_event_data(items[sku])
+        messaging.record(session, Event.new(ev.ITEM_CHANGED, data, source=SOURCE))
 
 
 def item_event_data(item: Item) -> dict:
