@@ -23,6 +23,7 @@ from procurement_common.events import Event
 
 from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
 from .models import (
+    APPEND_HISTORY,
     CatalogItem,
     Department,
     HistoryEntry,
@@ -110,7 +111,6 @@ def departments(session: Session) -> list[Department]:
 # reads a generated key back (see ``writing_together``).
 _INSERT_REQUEST = insert(SupplyRequest.__table__)
 _INSERT_LINES = insert(RequestLine.__table__).inline()
-_INSERT_HISTORY = insert(HistoryEntry.__table__).inline()
 _INSERT_KEY = insert(IdempotencyKey.__table__)
 
 
@@ -165,7 +165,7 @@ def submit_once(
         with writing_together(session) as connection:
             connection.execute(_INSERT_REQUEST, row)
             connection.execute(_INSERT_LINES, lines)
-            connection.execute(_INSERT_HISTORY, entry)
+            connection.execute(APPEND_HISTORY, entry)
             messaging.record(connection, event)
             if key:
                 connection.execute(

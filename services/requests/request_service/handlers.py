@@ -22,7 +22,7 @@ from procurement_common.db import writing_together
 from procurement_common.events import Event
 
 from .domain import Line, Status, advance, decided, fulfilment
-from .models import CatalogItem, HistoryEntry, RequestLine, SupplyRequest
+from .models import APPEND_HISTORY, CatalogItem, RequestLine, SupplyRequest
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ _SELECT_LINES = (
     .order_by(_lines.c.position)
 )
 _UPDATE_LINE = update(_lines).where(_lines.c.id == bindparam("line_id"))
-_INSERT_HISTORY = insert(HistoryEntry.__table__).inline()
 _SELECT_ITEM_CHANGED_AT = select(_catalog.c.changed_at).where(_catalog.c.sku == bindparam("sku"))
 
 
@@ -106,7 +105,7 @@ def _move(
                 .values(status=status, **values)
             )
         connection.execute(
-            _INSERT_HISTORY,
+            APPEND_HISTORY,
             {
                 "request_id": request.id,
                 "status": status,

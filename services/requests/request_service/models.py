@@ -6,13 +6,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, literal
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    insert,
+    literal,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
 from procurement_common.outbox import MessagingTables
 
-from .domain import Line, Status
+from .domain import Status
 
 
 class Base(DeclarativeBase):
@@ -104,19 +113,6 @@ class SupplyRequest(Base):
         back_populates="request", order_by="HistoryEntry.id"
     )
 
-    def domain_lines(self) -> list[Line]:
-        return [
-            Line(
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_cost=line.unit_cost,
-                approved_quantity=line.approved_quantity,
-                reserved_quantity=line.reserved_quantity,
-                issued_quantity=line.issued_quantity,
-            )
-            for line in self.lines
-        ]
-
 
 class RequestLine(Base):
     __tablename__ = "request_lines"
@@ -153,6 +149,12 @@ class HistoryEntry(Base):
     event_id: Mapped[str | None] = mapped_column(String(36))
 
     request: Mapped[SupplyRequest] = relationship(back_populates="history")
+
+
+# The history is only ever appended to, by the create and by the worker's
+# handlers. Inline: nothing reads an entry's key back, so the INSERT can
+# travel in a pipeline (see ``db.writing_together``).
+APPEND_HISTORY = insert(HistoryEntry.__table__).inline()
 
 
 class IdempotencyKey(Base):
