@@ -95,6 +95,21 @@ def test_a_second_approval_for_a_request_already_reserved_does_nothing(
     assert stock_of(client, clerk, "PAPER") == (50, 5, 45)
 
 
+def test_two_approvals_of_one_request_in_one_batch_reserve_once(
+    client, clerk, app, database, add_item, approved, published
+):
+    add_item("PAPER", on_hand=50)
+    consumer = service.consumer(app.config["SETTINGS"], database)
+    batch = [approved("r-1", {"PAPER": 5}), approved("r-2", {"PAPER": 1})]
+    batch.insert(1, approved("r-1", {"PAPER": 5}))
+
+    outcomes = consumer.apply_all([event.to_json().encode() for event in batch])
+
+    assert outcomes == [Outcome.APPLIED] * 3
+    assert stock_of(client, clerk, "PAPER") == (50, 6, 44)
+    assert [event["request_id"] for event in published("stock.reserved")] == ["r-1", "r-2"]
+
+
 def test_a_cancel_that_arrives_before_the_approval_means_nothing_is_reserved(
     client, clerk, add_item, deliver, approved, cancelled, published
 ):
