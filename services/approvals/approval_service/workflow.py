@@ -22,6 +22,8 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
+    func,
     insert,
     or_,
     select,
@@ -100,21 +102,6 @@ def current_policy(session: Session) -> rules.Policy:
     return newest.rules() if newest else rules.DEFAULT_POLICY
 
 
-# Read once per submission: the columns, not a mapped instance.
-_POLICY_IN_FORCE = (
-    select(Policy.version, Policy.director_threshold, Policy.set_by, Policy.set_at)
-    .where(Policy.set_at <= bindparam("at"))
-    .order_by(Policy.version.desc())
-    .limit(1)
-)
-
-
-def policy_in_force(session: Session, at: datetime) -> rules.Policy:
-    """The newest policy set before ``at``: a change applies to later submissions only."""
-    found = session.execute(_POLICY_IN_FORCE, {"at": at}).first()
-    return rules.Policy(*found) if found else rules.DEFAULT_POLICY
-
-
 def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.Policy:
     """Add a policy version; earlier versions stay, as the record of what routed what."""
     version = current_policy(session).version + 1
@@ -156,13 +143,27 @@ def note_leader(session: Session, user: Principal) -> bool:
     return True
 
 
-# What a submission checks first, read as plain rows: most requests have no
-# earlier round and no cancellation, so no mapped instance is needed.
-_ROUNDS_HELD = select(ApprovalRequest.round).where(
-    ApprovalRequest.request_id == bindparam("request_id")
-)
-_WITHDRAWN = select(Cancellation.request_id).where(
-    Cancellation.request_id == bindparam("request_id")
+def _in_force(column):
+    """``column`` of the newest policy set before ``at``: a change applies to
+    later submissions only."""
+    newest = select(column).where(Policy.set_at <= bindparam("at"))
+    return newest.order_by(Policy.version.desc()).limit(1).scalar_subquery().label(column.key)
+
+
+# What a submission checks first, in one read (each read is a wait for the
+# database, and the worker takes submissions one after another): the newest
+# round held of the request, whether it was withdrawn, and the policy in
+# force when it was submitted (all NULL if none is set yet).
+_BEFORE_A_ROUND = select(
+    select(func.max(ApprovalRequest.round))
+    .where(ApprovalRequest.request_id == bindparam("request_id"))
+    .scalar_subquery()
+    .label("latest_round"),
+    exists().where(Cancellation.request_id == bindparam("request_id")).label("withdrawn"),
+    *(
+        _in_force(column)
+        for column in (Policy.version, Policy.director_threshold, Policy.set_by, Policy.set_at)
+    ),
 )
 
 
@@ -178,13 +179,15 @@ def receive_submission(session: Session, event: Event) -> None:
     """
     data = event.load_data()
     request_id, round_ = data["request_id"], data["round"]
-    held = session.scalars(_ROUNDS_HELD, {"request_id": request_id}).all()
-    if any(earlier >= round_ for earlier in held):
+    submitted_at = _aware(data["submitted_at"])
+    found = session.execute(_BEFORE_A_ROUND, {"request_id": request_id, "at": submitted_at}).one()
+    if found.latest_round is not None and found.latest_round >= round_:
         log.info("request.submitted %s: round %s of %s is stale", event.id, round_, request_id)
         return
-    submitted_at = _aware(data["submitted_at"])
-    policy = policy_in_force(session, submitted_at)
-    withdrawn = session.scalar(_WITHDRAWN, {"request_id": request_id}) is not None
+    policy = rules.DEFAULT_POLICY
+    if found.version is not None:
+        policy = rules.Policy(found.version, found.director_threshold, found.set_by, found.set_at)
+    withdrawn = bool(found.withdrawn)
     route = rules.route(
         data["requester"],
         data["department_head"],
@@ -192,7 +195,7 @@ def receive_submission(session: Session, event: Event) -> None:
         data["total"],
         policy.director_threshold,
     )
-    if held:
+    if found.latest_round is not None:
         earlier_rounds = session.scalars(
             select(ApprovalRequest).where(
                 ApprovalRequest.request_id == request_id, ApprovalRequest.round < round_
