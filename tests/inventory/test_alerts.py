@@ -5,6 +5,8 @@ from __future__ import annotations
 import feedparser
 import pytest
 
+from inventory_service import service
+
 
 @pytest.fixture
 def toner(add_item):
@@ -46,6 +48,19 @@ def test_one_alert_per_crossing_counting_what_is_reserved(
     assert [a["status"] for a in alerts["items"]] == ["open", "resolved"]
     assert client.get("/api/v1/alerts?status=resolved", headers=clerk).json["total"] == 1
     assert client.get("/api/v1/alerts?status=maybe", headers=clerk).status_code == 422
+
+
+def test_a_batch_that_crosses_the_level_raises_one_alert_as_the_item_stands_after_it(
+    app, database, toner, approved, published
+):
+    consumer = service.consumer(app.config["SETTINGS"], database)
+    batch = [approved(f"r-{n}", {"TONER": 2}) for n in range(4)]  # available 8, 6, 4, 2
+
+    consumer.apply_all([event.to_json().encode() for event in batch])
+
+    assert [(alert["sku"], alert["available"]) for alert in published("stock.low")] == [
+        ("TONER", 2)
+    ]
 
 
 def test_every_change_of_available_is_announced_for_the_catalog(

@@ -13,10 +13,11 @@ transaction may have changed them since they were first loaded.
 
 Events are gathered while the work goes on and recorded when it ends
 (``settle``), so a receipt that fills three backorders announces each
-request once, and an item that dips below its reorder level and comes back
-within one piece of work raises no alert. Items are announced once per
-transaction, as they stand when it commits: the worker applies a batch of
-approvals in one transaction, mostly for the same few items.
+request once. Items are checked against their reorder levels and announced
+once per transaction, as they stand when it commits: the worker applies a
+batch of approvals in one transaction, mostly for the same few items, and
+an item that dips below its reorder level and comes back within it raises
+no alert.
 """
 
 from __future__ import annotations
@@ -406,12 +407,12 @@ class Stockroom:
         together: a worker's batch of ten approvals writes its reservations,
         their lines and their ledger entries with three INSERTs, not thirty.
         """
+        to_check, to_announce = _left_for_commit(self.session)
         for sku in sorted(self._changed_items | self._available_before.keys()):
-            item = self.session.get(Item, sku)
-            self._check_alert(item)
+            item = to_check[sku] = self.session.get(Item, sku)
             before = self._available_before.get(sku)
             if sku in self._changed_items or item.available != before:
-                _announce_at_commit(self.session, item)
+                to_announce[sku] = item
         for request_id, reservation in sorted(self._changed_reservations.items()):
             self._record(
                 ev.STOCK_RESERVED, reserved_event_data(reservation), correlation_id=request_id
@@ -420,64 +421,72 @@ class Stockroom:
         self._changed_items.clear()
         self._changed_reservations.clear()
 
-    def _check_alert(self, item: Item) -> None:
-        # Most movements change no alert: the open alert's id says enough
-        # until one has to change.
-        with self.session.no_autoflush:
-            alert_id = self.session.scalar(
-                select(Alert.id).where(Alert.sku == item.sku, Alert.status == "open")
-            )
-        change = stock.alert_change(alert_id is not None, item.level)
-        if change == AlertChange.OPEN:
-            alert = Alert(
-                sku=item.sku,
-                status="open",
-                reorder_level=item.reorder_level,
-                reorder_quantity=item.reorder_quantity,
-                available_at_open=item.available,
-                opened_at=utcnow(),
-            )
-            self.session.add(alert)
-            self.session.flush()
-            self._record(ev.STOCK_LOW, alert_event_data(alert, item))
-        elif change == AlertChange.RESOLVE:
-            alert = self.session.get(Alert, alert_id)
-            alert.status = "resolved"
-            alert.resolved_at = utcnow()
-            alert.available_at_resolve = item.available
-            self._record(ev.STOCK_RESTORED, alert_event_data(alert, item))
-
     def _record(self, event_type: str, data: dict, correlation_id: str | None = None) -> None:
-        messaging.record(
-            self.session, Event.new(event_type, data, source=SOURCE, correlation_id=correlation_id)
-        )
+        _record(self.session, event_type, data, correlation_id)
 
 
-# The items changed in a session's transaction: (that transaction, {sku: item}).
-_TO_ANNOUNCE = "inventory.items_to_announce"
+def _record(
+    session: Session, event_type: str, data: dict, correlation_id: str | None = None
+) -> None:
+    messaging.record(
+        session, Event.new(event_type, data, source=SOURCE, correlation_id=correlation_id)
+    )
 
 
-def _announce_at_commit(session: Session, item: Item) -> None:
-    """``item.changed`` for ``item``, once per transaction, as it stands at commit.
+# What a session's transaction leaves for its commit: (that transaction,
+# the items to check against their reorder levels, the items to announce),
+# each {sku: item}.
+_AT_COMMIT = "inventory.left_for_commit"
+
+
+def _left_for_commit(session: Session) -> tuple[dict[str, Item], dict[str, Item]]:
+    """The items to check and to announce when this transaction commits.
 
     Ten approvals of paper in one batch tell the catalog copy nothing that
-    the last of their ten announcements does not.
+    the last of their ten announcements does not, and one look at the
+    paper's alert serves them all.
     """
     transaction = session.get_transaction()
-    held = session.info.get(_TO_ANNOUNCE)
+    held = session.info.get(_AT_COMMIT)
     if held is None or held[0] is not transaction:
-        held = session.info[_TO_ANNOUNCE] = (transaction, {})
-        event.listen(session, "before_commit", _announce_items, once=True)
-    held[1][item.sku] = item
+        held = session.info[_AT_COMMIT] = (transaction, {}, {})
+        event.listen(session, "before_commit", _finish_at_commit, once=True)
+    return held[1], held[2]
 
 
-def _announce_items(session: Session) -> None:
-    transaction, items = session.info.pop(_TO_ANNOUNCE, (None, {}))
+def _finish_at_commit(session: Session) -> None:
+    transaction, to_check, to_announce = session.info.pop(_AT_COMMIT, (None, {}, {}))
     if transaction is not session.get_transaction():
         return  # gathered in a transaction that was rolled back
-    for sku in sorted(items):
-        data = item_event_data(items[sku])
-        messaging.record(session, Event.new(ev.ITEM_CHANGED, data, source=SOURCE))
+    for sku in sorted(to_check):
+        _check_alert(session, to_check[sku])
+    for sku in sorted(to_announce):
+        _record(session, ev.ITEM_CHANGED, item_event_data(to_announce[sku]))
+
+
+def _check_alert(session: Session, item: Item) -> None:
+    # Most commits change no alert: the open alert's id says enough until
+    # one has to change.
+    alert_id = session.scalar(select(Alert.id).where(Alert.sku == item.sku, Alert.status == "open"))
+    change = stock.alert_change(alert_id is not None, item.level)
+    if change == AlertChange.OPEN:
+        alert = Alert(
+            sku=item.sku,
+            status="open",
+            reorder_level=item.reorder_level,
+            reorder_quantity=item.reorder_quantity,
+            available_at_open=item.available,
+            opened_at=utcnow(),
+        )
+        session.add(alert)
+        session.flush()
+        _record(session, ev.STOCK_LOW, alert_event_data(alert, item))
+    elif change == AlertChange.RESOLVE:
+        alert = session.get(Alert, alert_id)
+        alert.status = "resolved"
+        alert.resolved_at = utcnow()
+        alert.available_at_resolve = item.available
+        _record(session, ev.STOCK_RESTORED, alert_event_data(alert, item))
 
 
 def item_event_data(item: Item) -> dict:
