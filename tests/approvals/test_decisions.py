@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 
@@ -36,6 +38,36 @@ def test_a_different_decision_on_a_decided_task_is_a_conflict(approvals, task, d
 
     assert response.status_code == 409
     assert "already approved" in response.json["message"]
+
+
+def test_two_different_decisions_at_once_one_is_taken_and_the_other_is_a_conflict(approvals, task):
+    clients = [approvals.app.test_client() for _ in range(2)]
+    bodies = [{"decision": "approve"}, {"decision": "reject", "comment": "Not this quarter"}]
+    start = threading.Barrier(2)
+    answers = [None, None]
+
+    def decide(n):
+        start.wait()
+        answers[n] = clients[n].post(
+            f"/api/v1/approvals/{task['id']}/decision",
+            headers=approvals.headers("li.na"),
+            json=bodies[n],
+        )
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    taken = next(answer.json for answer in answers if answer.status_code == 200)
+    outcome = {"approved": "approval.approved", "rejected": "approval.rejected"}[taken["status"]]
+    assert approvals.get("li.na", f"/approvals/{task['id']}").json["status"] == taken["status"]
+    assert (
+        len(approvals.published(request_id=task["request_id"])) == 2
+    )  # requested, then one outcome
+    assert len(approvals.published(outcome, task["request_id"])) == 1
 
 
 @pytest.mark.parametrize(

@@ -375,11 +375,14 @@ _ROUND_TASKS = selectinload(ApprovalRequest.tasks).joinedload(Task.decision)
 # For one task, in two queries: the task with its round and the round's lines,
 # which never change; then the round's tasks. Only the task row is locked,
 # and the second query is issued once the lock is granted, so it sees the
-# decisions of whoever held it before.
-_TASK_IN_FULL = (
-    joinedload(Task.approval, innerjoin=True).options(
-        joinedload(ApprovalRequest.lines), _ROUND_TASKS
-    ),
+# decisions of whoever held it before (tested). The second is a plain query
+# whose result is handed to the round: cheaper than a ``selectinload``.
+_TASK_WITH_ROUND = (joinedload(Task.approval, innerjoin=True).joinedload(ApprovalRequest.lines),)
+_TASKS_OF_ROUND = (
+    select(Task)
+    .options(joinedload(Task.decision))
+    .where(Task.approval_id == bindparam("approval_id"))
+    .order_by(Task.created_at)
 )
 
 
@@ -387,11 +390,13 @@ def get_task(session: Session, task_id: str, *, for_update: bool = False) -> Tas
     task = session.get(
         Task,
         task_id,
-        options=_TASK_IN_FULL,
+        options=_TASK_WITH_ROUND,
         with_for_update={"of": Task} if for_update else None,
     )
     if task is None:
         raise NotFound(f"No approval task {task_id}.")
+    round_tasks = session.scalars(_TASKS_OF_ROUND, {"approval_id": task.approval_id}).all()
+    set_committed_value(task.approval, "tasks", round_tasks)
     return task
 
 
