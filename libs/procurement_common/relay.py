@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pika
 from pika.exceptions import AMQPConnectionError, AMQPError
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import reading, utcnow
@@ -188,16 +189,21 @@ class OutboxRelay:
         self._w.backlog = len(rows) == room
         self._schedule_poll(0 if self._w.backlog else self.idle_interval)
 
-    def _fetch_unsent(self, after: int, limit: int):
+    @cached_property
+    def _unsent(self):
+        # Built once: an idle outbox is read fifty times a second, and building
+        # the statement and its cache key cost more than running it.
         outbox = self.outbox
-        query = (
+        return (
             select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.body)
-            .where(outbox.c.sent_at.is_(None), outbox.c.id > after)
+            .where(outbox.c.sent_at.is_(None), outbox.c.id > bindparam("after"))
             .order_by(outbox.c.id)
-            .limit(limit)
+            .limit(bindparam("limit"))
         )
+
+    def _fetch_unsent(self, after: int, limit: int):
         with reading(self.engine) as connection:
-            return connection.execute(query).all()
+            return connection.execute(self._unsent, {"after": after, "limit": limit}).all()
 
     def _on_return(self, _channel, _method, properties, _body) -> None:
         # The broker acks an unroutable message too; this tells the two apart.
