@@ -22,10 +22,11 @@ import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import pika
 from pika.exceptions import AMQPError
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine, Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,10 +130,7 @@ class EventConsumer:
         with self.sessions.begin() as session:
             done = set(
                 session.scalars(
-                    select(self.processed.c.event_id).where(
-                        self.processed.c.consumer == self.name,
-                        self.processed.c.event_id.in_({event.id for event in events}),
-                    )
+                    self._seen, {"consumer": self.name, "ids": [event.id for event in events]}
                 )
             )
             outcomes, new = [], []
@@ -144,15 +142,29 @@ class EventConsumer:
                 outcomes.append(Outcome.APPLIED)
                 new.append(event)
             if new:
-                session.execute(insert(self.processed), [self._processed_row(e) for e in new])
+                session.execute(self._record_processed, [self._processed_row(e) for e in new])
             for event in new:
                 self.handlers[event.type](session, event)
         return outcomes
 
+    # Built once: a busy consumer runs them for every batch, and building a
+    # statement and its cache key costs about as much as running it.
+    @cached_property
+    def _seen(self):
+        processed = self.processed
+        return select(processed.c.event_id).where(
+            processed.c.consumer == bindparam("consumer"),
+            processed.c.event_id.in_(bindparam("ids", expanding=True)),
+        )
+
+    @cached_property
+    def _record_processed(self):
+        return insert(self.processed)
+
     def _apply_one(self, event: Event) -> str:
         try:
             with self.sessions.begin() as session:
-                session.execute(insert(self.processed).values(self._processed_row(event)))
+                session.execute(self._record_processed, self._processed_row(event))
                 self.handlers[event.type](session, event)
         except IntegrityError as exc:
             if self._already_processed(event.id):

@@ -201,6 +201,15 @@ class OutboxRelay:
             .limit(bindparam("limit"))
         )
 
+    @cached_property
+    def _mark_sent(self):
+        outbox = self.outbox
+        return (
+            update(outbox)
+            .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+            .values(sent_at=bindparam("at"))
+        )
+
     def _fetch_unsent(self, after: int, limit: int):
         with reading(self.engine) as connection:
             return connection.execute(self._unsent, {"after": after, "limit": limit}).all()
@@ -258,9 +267,7 @@ class OutboxRelay:
         outbox = self.outbox
         with self.engine.begin() as connection:
             if confirmed:
-                connection.execute(
-                    update(outbox).where(outbox.c.id.in_(confirmed)).values(sent_at=utcnow())
-                )
+                connection.execute(self._mark_sent, {"ids": confirmed, "at": utcnow()})
             if unroutable:
                 # Every process declares every subscription, so no queue wants
                 # this type (stock alerts have no consumer yet): sending it
