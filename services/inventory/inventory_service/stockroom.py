@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, select, update
+from sqlalchemy import ColumnElement, bindparam, event, select, update
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -57,6 +57,23 @@ ITEM_FIELDS = (
     "reorder_quantity",
     "active",
 )
+
+
+# A movement: how much on hand and reserved changed, with the balances after.
+# Built once, as every approval makes one.
+_MOVE = (
+    update(Item)
+    .where(Item.sku == bindparam("moved_sku"))
+    .values(
+        on_hand=Item.on_hand + bindparam("on_hand_change"),
+        reserved=Item.reserved + bindparam("reserved_change"),
+        updated_at=bindparam("moved_at"),
+    )
+    .returning(Item.on_hand, Item.reserved)
+    .execution_options(synchronize_session=False)
+)
+_RESERVE = _MOVE.where(Item.on_hand - Item.reserved >= bindparam("amount"))
+_TAKE_FROM_RESERVED = _MOVE.where(Item.reserved >= bindparam("amount"))
 
 
 class NotFound(LookupError):
@@ -156,7 +173,6 @@ class Stockroom:
                 Movement.HANDOUT,
                 on_hand=-quantity,
                 reserved=-quantity,
-                guard=Item.reserved >= quantity,
                 request_id=request_id,
             )
             line.reserved -= quantity
@@ -252,7 +268,6 @@ class Stockroom:
                     sku,
                     Movement.RELEASE,
                     reserved=-line.reserved,
-                    guard=Item.reserved >= line.reserved,
                     request_id=request_id,
                     note=f"request {status}",
                 )
@@ -285,7 +300,6 @@ class Stockroom:
                 sku,
                 Movement.RELEASE,
                 reserved=-quantity,
-                guard=Item.reserved >= quantity,
                 request_id=line.request_id,
                 note="a count found fewer than were reserved; backordered again",
             )
@@ -335,7 +349,6 @@ class Stockroom:
                 sku,
                 Movement.RESERVATION,
                 reserved=quantity,
-                guard=Item.on_hand - Item.reserved >= quantity,
                 request_id=request_id,
             )
             if moved is not None:
@@ -352,28 +365,38 @@ class Stockroom:
         *,
         on_hand: int = 0,
         reserved: int = 0,
-        guard: ColumnElement[bool] | None = None,
         request_id: str | None = None,
         note: str | None = None,
     ) -> LedgerEntry | None:
-        """Change an item's stock if ``guard`` holds, and write the ledger entry."""
-        statement = (
-            update(Item)
-            .where(Item.sku == sku)
-            .values(
-                on_hand=Item.on_hand + on_hand,
-                reserved=Item.reserved + reserved,
-                updated_at=utcnow(),
-            )
-            .returning(Item.on_hand, Item.reserved)
-            .execution_options(synchronize_session=False)
-        )
-        if guard is not None:
-            statement = statement.where(guard)
+        """Change an item's stock and write the ledger entry.
+
+        A change of what is reserved is refused (None for a reservation, an
+        error otherwise) unless the stock is there: a reservation needs that
+        much available, and a release or hand-out that much reserved.
+        """
+        if reserved > 0:
+            statement = _RESERVE
+        elif reserved < 0:
+            statement = _TAKE_FROM_RESERVED
+        else:
+            statement = _MOVE
         # Through the connection: the session would first flush whatever is
         # pending (a new reservation, say), ahead of the item's lock and for
         # nothing, as the UPDATE reads only the item's row.
-        row = self.session.connection().execute(statement).first()
+        row = (
+            self.session.connection()
+            .execute(
+                statement,
+                {
+                    "moved_sku": sku,
+                    "on_hand_change": on_hand,
+                    "reserved_change": reserved,
+                    "amount": abs(reserved),
+                    "moved_at": utcnow(),
+                },
+            )
+            .first()
+        )
         if row is None:
             if kind == Movement.RESERVATION:
                 return None
