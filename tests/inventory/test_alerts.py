@@ -92,6 +92,20 @@ def test_the_atom_feed_reads_in_a_feed_reader_and_says_what_is_left_and_what_to_
     assert low.id != restored.id
 
 
+def test_an_item_named_with_a_control_character_still_has_its_alerts_in_the_feed(
+    client, add_item, deliver, approved
+):
+    add_item("INK", on_hand=10, reorder_level=5, name="Ink\x0b, blue\x07")
+    deliver(approved("r-1", {"INK": 6}))
+
+    response = client.get("/api/v1/alerts.atom")
+
+    assert response.status_code == 200
+    feed = feedparser.parse(response.data)
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.entries[0].title == "Low stock: Ink, blue (INK)"
+
+
 def test_a_feed_key_when_set_is_needed_instead_of_a_token(app_for, database_url):
     client = app_for(database_url, FEED_KEY="wall-screen-key").test_client()
     assert client.get("/api/v1/alerts.atom").status_code == 401

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,9 @@ from .models import Alert
 from .stock import order_quantity
 
 FEED_TITLE = "Stock alerts · Office supplies"
+# What XML 1.0 cannot hold (most control characters, among others). An item
+# may be named with one, and the feed must still be served.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def low_text(alert: Alert) -> str:
@@ -71,10 +75,10 @@ def atom_feed(alerts: Iterable[Alert], feed_url: str, stock_url: str) -> bytes:
     for at, entry_id, heading, text, alert in entries:
         entry = feed.add_entry(order="append")
         entry.id(entry_id)
-        entry.title(f"{heading}: {alert.item.name} ({alert.sku})")
+        entry.title(NOT_XML.sub("", f"{heading}: {alert.item.name} ({alert.sku})"))
         entry.updated(at)
         entry.published(at)
-        entry.content(text, type="text")
+        entry.content(NOT_XML.sub("", text), type="text")
         entry.link(href=stock_url)
     return feed.atom_str(pretty=True)
 
