@@ -424,11 +424,13 @@ class Stockroom:
 
     # -- the events ----------------------------------------------------------
     def settle(self) -> None:
-        """Open or resolve alerts, and record the events this work caused.
+        """Record the events this work caused; leave the items it changed to
+        be checked against their reorder levels and announced at the commit.
 
-        The new rows are left for the commit to write, all of a transaction's
-        together: a worker's batch of ten approvals writes its reservations,
-        their lines and their ledger entries with three INSERTs, not thirty.
+        The new rows are left for the commit to write too, all of a
+        transaction's together: a worker's batch of ten approvals writes its
+        reservations, their lines and their ledger entries with three
+        INSERTs, not thirty.
         """
         to_check, to_announce = _left_for_commit(self.session)
         for sku in sorted(self._changed_items | self._available_before.keys()):
