@@ -167,8 +167,11 @@ _BEFORE_A_ROUND = select(
 )
 
 
-# Inline: nothing reads a line's key back (see ``writing_together``).
+# Built once, as a statement works out its cache key once; inline where
+# nothing reads a generated key back (see ``writing_together``).
+_INSERT_ROUND = insert(ApprovalRequest.__table__)
 _INSERT_LINES = insert(RequestLine.__table__).inline()
+_INSERT_TASK = insert(Task.__table__)
 
 
 def receive_submission(session: Session, event: Event) -> None:
@@ -211,7 +214,7 @@ def receive_submission(session: Session, event: Event) -> None:
     with writing_together(session) as connection:
         know_approvers(session, data["department_head"], data["director"])
         connection.execute(
-            insert(ApprovalRequest.__table__),
+            _INSERT_ROUND,
             {
                 "id": approval_id,
                 "request_id": request_id,
@@ -291,7 +294,7 @@ def _open_task(
     """
     task_id = new_id()
     session.connection().execute(
-        insert(Task.__table__),
+        _INSERT_TASK,
         {
             "id": task_id,
             "approval_id": approval_id,
@@ -370,9 +373,8 @@ def _close(
 
 # What deciding or describing a task reads besides the task: its round, the
 # round's lines, and every task of the round with its decision; loaded up
-# front rather than by a lazy load each.
-_ROUND_TASKS = selectinload(ApprovalRequest.tasks).joinedload(Task.decision)
-# For one task, in two queries: the task with its round and the round's lines,
+# front rather than by a lazy load each (a listing: ``_ROUND_TASKS``). For
+# one task, in two queries: the task with its round and the round's lines,
 # which never change; then the round's tasks. Only the task row is locked,
 # and the second query is issued once the lock is granted, so it sees the
 # decisions of whoever held it before (tested). The second is a plain query
@@ -613,6 +615,11 @@ def active_delegators(session: Session, username: str) -> set[str]:
             )
         )
     )
+
+
+# A listing's rounds: every task of each with its decision, for all its
+# tasks in one more query.
+_ROUND_TASKS = selectinload(ApprovalRequest.tasks).joinedload(Task.decision)
 
 
 def inbox(

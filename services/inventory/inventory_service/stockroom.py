@@ -182,7 +182,8 @@ class Stockroom:
         if handout.complete:
             reservation.status = Status.ISSUED
         self.session.add(handout)
-        self._record(
+        _record(
+            self.session,
             ev.STOCK_ISSUED,
             {
                 "request_id": request_id,
@@ -439,15 +440,15 @@ class Stockroom:
             if sku in self._changed_items or item.available != before:
                 to_announce[sku] = item
         for request_id, reservation in sorted(self._changed_reservations.items()):
-            self._record(
-                ev.STOCK_RESERVED, reserved_event_data(reservation), correlation_id=request_id
+            _record(
+                self.session,
+                ev.STOCK_RESERVED,
+                reserved_event_data(reservation),
+                correlation_id=request_id,
             )
         self._available_before.clear()
         self._changed_items.clear()
         self._changed_reservations.clear()
-
-    def _record(self, event_type: str, data: dict, correlation_id: str | None = None) -> None:
-        _record(self.session, event_type, data, correlation_id)
 
 
 def _record(
