@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -54,10 +55,12 @@ class MessagingTables:
         processed = Table(
             "processed_events",
             metadata,
-            Column("consumer", String(64), primary_key=True),
-            Column("event_id", String(36), primary_key=True),
+            Column("consumer", String(64), nullable=False),
+            Column("event_id", String(36), nullable=False),
             Column("event_type", String(64), nullable=False),
             Column("processed_at", UTCDateTime, nullable=False),
+            # The event id first: see ``migrations.key_processed_events_by_event``.
+            PrimaryKeyConstraint("event_id", "consumer"),
         )
         return cls(outbox, processed)
 
