@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -50,7 +51,13 @@ class MessagingTables:
             Column("sent_at", UTCDateTime, nullable=True),
             Column("attempts", Integer, nullable=False, default=0),
             Column("last_error", Text, nullable=True),
-            Index("ix_outbox_unsent", "sent_at", "id"),
+            # Only unsent rows: see ``migrations.index_messaging_for_lookups``.
+            Index(
+                "ix_outbox_unsent",
+                "id",
+                sqlite_where=text("sent_at IS NULL"),
+                postgresql_where=text("sent_at IS NULL"),
+            ),
         )
         processed = Table(
             "processed_events",
@@ -59,7 +66,7 @@ class MessagingTables:
             Column("event_id", String(36), nullable=False),
             Column("event_type", String(64), nullable=False),
             Column("processed_at", UTCDateTime, nullable=False),
-            # The event id first: see ``migrations.key_processed_events_by_event``.
+            # The event id first: see ``migrations.index_messaging_for_lookups``.
             PrimaryKeyConstraint("event_id", "consumer"),
         )
         return cls(outbox, processed)

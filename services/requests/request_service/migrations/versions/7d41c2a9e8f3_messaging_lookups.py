@@ -1,7 +1,7 @@
-"""key processed_events by event id first
+"""index the outbox and processed_events for their look-ups
 
-The duplicate check looks events up by id; see
-procurement_common.migrations.key_processed_events_by_event.
+The duplicate check looks events up by id, the relay unsent rows by id;
+see ``procurement_common.migrations.index_messaging_for_lookups``.
 
 Revision ID: 7d41c2a9e8f3
 Revises: 5b2e7c4d9a31
@@ -12,8 +12,8 @@ Create Date: 2026-11-28 00:10:00
 from collections.abc import Sequence
 
 from procurement_common.migrations import (
-    key_processed_events_by_consumer,
-    key_processed_events_by_event,
+    index_messaging_for_lookups,
+    unindex_messaging_for_lookups,
 )
 
 # revision identifiers, used by Alembic.
@@ -24,8 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    key_processed_events_by_event()
+    index_messaging_for_lookups()
 
 
 def downgrade() -> None:
-    key_processed_events_by_consumer()
+    unindex_messaging_for_lookups()
