@@ -8,8 +8,8 @@ transaction that applied it and recorded its event id has committed.
 
 When messages queue up, the handler thread takes what has arrived (up to
 ``batch_size``) and applies it in one transaction: one commit, one
-duplicate look-up and one wake-up of the I/O thread for the lot, instead of
-one of each per message. If anything in such a batch fails, the batch is
+statement that records the event ids and so finds the duplicates, and one
+wake-up of the I/O thread for the lot, instead of one of each per message. If anything in such a batch fails, the batch is
 rolled back and its messages are applied one at a time, so one bad message
 costs only itself.
 """
@@ -20,17 +20,18 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import pika
 from pika.exceptions import AMQPError
-from sqlalchemy import Engine, Table, bindparam, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import Engine, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import reading, utcnow
+from .db import utcnow
 from .events import Event, InvalidEvent
 from .topology import Topology, connection_parameters
 
@@ -127,74 +128,59 @@ class EventConsumer:
 
     def _apply_together(self, events: list[Event]) -> list[str]:
         """All in one transaction, or nothing: any exception rolls it all back."""
+        first = {}
+        for event in events:
+            first.setdefault(event.id, event)
         with self.sessions.begin() as session:
-            done = set(
-                session.scalars(
-                    self._seen, {"consumer": self.name, "ids": [event.id for event in events]}
-                )
-            )
-            outcomes, new = [], []
+            recorded = set(self._record(session, first.values()))
+            outcomes = []
             for event in events:
-                if event.id in done:
+                if event.id in recorded:
+                    recorded.discard(event.id)  # a second copy in the batch is a duplicate
+                    self.handlers[event.type](session, event)
+                    outcomes.append(Outcome.APPLIED)
+                else:
                     outcomes.append(Outcome.DUPLICATE)
-                    continue
-                done.add(event.id)
-                outcomes.append(Outcome.APPLIED)
-                new.append(event)
-            if new:
-                session.execute(self._record_processed, [self._processed_row(e) for e in new])
-            for event in new:
-                self.handlers[event.type](session, event)
         return outcomes
-
-    # Built once: a busy consumer runs them for every batch, and building a
-    # statement and its cache key costs about as much as running it.
-    @cached_property
-    def _seen(self):
-        processed = self.processed
-        return select(processed.c.event_id).where(
-            processed.c.consumer == bindparam("consumer"),
-            processed.c.event_id.in_(bindparam("ids", expanding=True)),
-        )
-
-    @cached_property
-    def _record_processed(self):
-        return insert(self.processed)
 
     def _apply_one(self, event: Event) -> str:
         try:
             with self.sessions.begin() as session:
-                session.execute(self._record_processed, self._processed_row(event))
+                if not self._record(session, [event]):
+                    return Outcome.DUPLICATE
                 self.handlers[event.type](session, event)
-        except IntegrityError as exc:
-            if self._already_processed(event.id):
-                return Outcome.DUPLICATE
-            log.exception("%s: %s %s failed: %s", self.name, event.type, event.id, exc)
-            return Outcome.FAILED
         except OperationalError:
             raise
         except Exception:
-            log.exception("%s: handler for %s %s failed", self.name, event.type, event.id)
+            log.exception("%s: %s %s failed", self.name, event.type, event.id)
             return Outcome.FAILED
         return Outcome.APPLIED
 
-    def _processed_row(self, event: Event) -> dict:
-        return {
-            "consumer": self.name,
-            "event_id": event.id,
-            "event_type": event.type,
-            "processed_at": utcnow(),
-        }
+    def _record(self, session: Session, events: Iterable[Event]) -> list[str]:
+        """Record the events as processed; the ids of those not recorded before.
 
-    def _already_processed(self, event_id: str) -> bool:
-        with reading(self.engine) as connection:
-            row = connection.execute(
-                self.processed.select().where(
-                    self.processed.c.consumer == self.name,
-                    self.processed.c.event_id == event_id,
-                )
-            ).first()
-        return row is not None
+        One statement is the duplicate check and the record: an id already
+        there (committed, or being committed by a racing delivery, which the
+        insert waits for) is skipped and not returned.
+        """
+        rows = [
+            {
+                "consumer": self.name,
+                "event_id": event.id,
+                "event_type": event.type,
+                "processed_at": utcnow(),
+            }
+            for event in events
+        ]
+        return list(session.scalars(self._record_new, rows))
+
+    @cached_property
+    def _record_new(self):
+        # Built once: a busy consumer runs it for every batch, and building a
+        # statement and its cache key costs about as much as running it.
+        dialect = {"postgresql": postgresql, "sqlite": sqlite}[self.engine.dialect.name]
+        processed = self.processed
+        return dialect.insert(processed).on_conflict_do_nothing().returning(processed.c.event_id)
 
     def apply_until_done(self, bodies: Sequence[bytes], stop: threading.Event) -> list[str] | None:
         """Apply, waiting out database outages instead of burning deliveries."""

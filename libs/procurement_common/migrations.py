@@ -79,29 +79,18 @@ def run_env(target_metadata: MetaData) -> None:
         connection.commit()
 
 
-def index_messaging_for_lookups() -> None:
-    """Index the outbox and the processed events for the look-ups made of them.
-
-    A consumer asks "which of these event ids have I applied?" for every
-    batch. Keyed (consumer, event_id), a PostgreSQL table that autovacuum
-    had not yet analysed (its first minutes, or a new database) was read by
-    its consumer column alone, which every row matches, and each batch then
-    walked the whole table: 2 ms a batch at 7,000 rows, growing with every
-    event. Led by the event id, the key finds each id directly whatever the
-    statistics say.
+def index_unsent_outbox_rows() -> None:
+    """Index the outbox on id for unsent rows only.
 
     The relay asks for unsent rows in id order many times a second. Indexed
-    on (sent_at, id), every row had an entry, and marking a row sent added
-    another; each poll also stepped over the entries of rows sent since the
-    last vacuum. Indexed on id for unsent rows only, marking a row adds no
-    entry, and a poll walks the index in the order it wants, dropping dead
-    entries as it passes them.
+    on (sent_at, id), every row had an entry, marking a row sent added
+    another, and each poll stepped over the entries of every row sent since
+    the last vacuum (0.3-0.4 ms a poll after a few thousand events, against
+    0.04). Indexed on id where sent_at is null, marking a row adds no entry
+    and a poll walks the index in the order it wants.
     """
     from alembic import op
 
-    with op.batch_alter_table("processed_events") as batch:
-        batch.drop_constraint("pk_processed_events", type_="primary")
-        batch.create_primary_key("pk_processed_events", ["event_id", "consumer"])
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_unsent")
         batch.create_index(
@@ -112,13 +101,10 @@ def index_messaging_for_lookups() -> None:
         )
 
 
-def unindex_messaging_for_lookups() -> None:
-    """Undo ``index_messaging_for_lookups``."""
+def index_all_outbox_rows() -> None:
+    """Undo ``index_unsent_outbox_rows``."""
     from alembic import op
 
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_unsent")
         batch.create_index("ix_outbox_unsent", ["sent_at", "id"])
-    with op.batch_alter_table("processed_events") as batch:
-        batch.drop_constraint("pk_processed_events", type_="primary")
-        batch.create_primary_key("pk_processed_events", ["consumer", "event_id"])

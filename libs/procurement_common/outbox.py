@@ -17,7 +17,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -51,7 +50,7 @@ class MessagingTables:
             Column("sent_at", UTCDateTime, nullable=True),
             Column("attempts", Integer, nullable=False, default=0),
             Column("last_error", Text, nullable=True),
-            # Only unsent rows: see ``migrations.index_messaging_for_lookups``.
+            # Only unsent rows: see ``migrations.index_unsent_outbox_rows``.
             Index(
                 "ix_outbox_unsent",
                 "id",
@@ -62,12 +61,10 @@ class MessagingTables:
         processed = Table(
             "processed_events",
             metadata,
-            Column("consumer", String(64), nullable=False),
-            Column("event_id", String(36), nullable=False),
+            Column("consumer", String(64), primary_key=True),
+            Column("event_id", String(36), primary_key=True),
             Column("event_type", String(64), nullable=False),
             Column("processed_at", UTCDateTime, nullable=False),
-            # The event id first: see ``migrations.index_messaging_for_lookups``.
-            PrimaryKeyConstraint("event_id", "consumer"),
         )
         return cls(outbox, processed)
 

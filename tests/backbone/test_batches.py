@@ -24,6 +24,25 @@ def test_a_batch_applies_each_event_once_and_skips_what_was_done_before(engine):
     assert [toy.counter(engine, key) for key in ("earlier", "first", "second")] == [1, 1, 1]
 
 
+def test_a_batch_finds_its_duplicates_in_the_statement_that_records_it(engine):
+    consumer = toy.consumer(engine, "amqp://unused")
+    earlier = toy.new_event("earlier")
+    consumer.apply(earlier.to_json().encode())
+    batch = [toy.new_event(key) for key in ("one", "two")] + [earlier]
+    statements = []
+    sqlalchemy_event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, sql, *_rest: statements.append(sql),
+    )
+
+    outcomes = consumer.apply_all([e.to_json().encode() for e in batch])
+
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE]
+    # Not a look-up and then an insert: one round trip, on any table size.
+    assert len([sql for sql in statements if "processed_events" in sql]) == 1
+
+
 def test_one_failing_event_in_a_batch_costs_only_itself(engine):
     consumer = toy.consumer(engine, "amqp://unused")
     batch = [toy.new_event("before"), toy.new_event("broken", by="poison"), toy.new_event("after")]

@@ -1,0 +1,15 @@
+"""The requests service's outbox indexed on id for unsent rows only.
+
+The three services define the outbox alike, so the step is shared:
+``procurement_common.migrations.index_unsent_outbox_rows``.
+"""
+
+from procurement_common.migrations import index_all_outbox_rows as downgrade
+from procurement_common.migrations import index_unsent_outbox_rows as upgrade
+
+__all__ = ["downgrade", "upgrade"]
+
+revision = "7d41c2a9e8f3"
+down_revision = "5b2e7c4d9a31"
+branch_labels = None
+depends_on = None
