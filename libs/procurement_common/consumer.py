@@ -9,9 +9,9 @@ transaction that applied it and recorded its event id has committed.
 When messages queue up, the handler thread takes what has arrived (up to
 ``batch_size``) and applies it in one transaction: one commit, one
 statement that records the event ids and so finds the duplicates, and one
-wake-up of the I/O thread for the lot, instead of one of each per message. If anything in such a batch fails, the batch is
-rolled back and its messages are applied one at a time, so one bad message
-costs only itself.
+wake-up of the I/O thread for the lot, instead of one of each per message.
+If anything in such a batch fails, the batch is rolled back and its
+messages are applied one at a time, so one bad message costs only itself.
 """
 
 from __future__ import annotations
