@@ -102,15 +102,18 @@ def _events(args, databases: list[str]) -> list[events.EventResult] | None:
             f"HTTP p99 {sent.ms(99):.0f} ms; approvals: {len(result.decisions.latencies)} taken, "
             f"{sum(result.decisions.failures.values())} failed, HTTP p99 {result.decisions.ms(99):.0f} ms"
         )
-        say(f"{'':<11} {'hop':<28} {'p50 ms':>7} {'p99 ms':>7} {'relay p99':>9} {'missing':>7}")
+        say(
+            f"{'':<11} {'hop':<28} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'waited p50':>10} {'p99':>6} {'missing':>7}"
+        )
         for name, hop in (
             ("submitted -> approval task", result.to_task),
             ("approved -> reservation", result.to_reservation),
         ):
             say(
                 f"{'':<11} {name:<28} {percentile(hop.latencies, 50) * 1000:>7.0f} "
-                f"{_hop_p99_ms(hop):>7.0f} {percentile(hop.relay_lags, 99) * 1000:>9.0f} "
-                f"{hop.missing:>7}"
+                f"{_hop_p99_ms(hop):>7.0f} {percentile(hop.arrivals, 50) * 1000:>10.0f} "
+                f"{percentile(hop.arrivals, 99) * 1000:>6.0f} {hop.missing:>7}"
             )
         results.append(result)
     _cpu(results)

@@ -12,7 +12,10 @@ adds no load while the system runs:
   ``created_at`` to the reservation's ``created_at`` in inventory.
 
 Both ends are stamped just before their transaction commits, so the
-figures leave out one commit at each end, which roughly cancel.
+figures leave out one commit at each end, which roughly cancel. Each hop
+is also split where the consuming worker began to apply the event (its
+``processed_events.processed_at``): what comes before is waiting (relay,
+broker, the worker's queue), what comes after is applying.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy import Engine, bindparam, create_engine, func, select
 from approval_service.models import Task
 from approval_service.models import messaging as approvals_messaging
 from inventory_service.models import Reservation
+from inventory_service.models import messaging as inventory_messaging
 from request_service.models import messaging as requests_messaging
 
 from .cpu import CpuMeter
@@ -52,7 +56,7 @@ class Hop:
     """One event's way from its producer's commit to its effect's."""
 
     latencies: list[float] = field(default_factory=list)  # seconds
-    relay_lags: list[float] = field(default_factory=list)  # outbox row written to marked sent
+    arrivals: list[float] = field(default_factory=list)  # written to the consumer applying it
     missing: int = 0  # no effect within SETTLE_SECONDS after the load
 
 
@@ -167,16 +171,24 @@ def _catalog_has_sku(system: System, token: str) -> bool:
     return response.ok and any(item["sku"] == SKU for item in response.json()["items"])
 
 
-def _outbox_times(engine: Engine, outbox, event_type: str) -> dict[str, tuple[datetime, datetime]]:
-    """Request id to (written, marked sent) of each outbox row of ``event_type``."""
-    rows = select(outbox.c.body, outbox.c.created_at, outbox.c.sent_at).where(
+def _outbox_times(engine: Engine, outbox, event_type: str) -> dict[str, tuple[str, datetime]]:
+    """Request id to (event id, written) of each outbox row of ``event_type``."""
+    rows = select(outbox.c.body, outbox.c.event_id, outbox.c.created_at).where(
         outbox.c.type == event_type
     )
     with engine.connect() as connection:
         return {
-            json.loads(body)["correlation_id"]: (created, sent)
-            for body, created, sent in connection.execute(rows)
+            json.loads(body)["correlation_id"]: (event_id, created)
+            for body, event_id, created in connection.execute(rows)
         }
+
+
+def _arrival_times(engine: Engine, processed, consumer: str) -> dict[str, datetime]:
+    """Event id to when ``consumer`` began to apply it."""
+    rows = select(processed.c.event_id, processed.c.processed_at).where(
+        processed.c.consumer == consumer
+    )
+    return _effect_times(engine, rows)
 
 
 def _effect_times(engine: Engine, query) -> dict[str, datetime]:
@@ -184,11 +196,15 @@ def _effect_times(engine: Engine, query) -> dict[str, datetime]:
         return dict(connection.execute(query).all())
 
 
-def _hop(causes: dict[str, tuple[datetime, datetime]], effects: dict[str, datetime]) -> Hop:
+def _hop(
+    causes: dict[str, tuple[str, datetime]],
+    arrivals: dict[str, datetime],
+    effects: dict[str, datetime],
+) -> Hop:
     hop = Hop()
-    for request_id, (written, sent) in causes.items():
-        if sent is not None:
-            hop.relay_lags.append((sent - written).total_seconds())
+    for request_id, (event_id, written) in causes.items():
+        if event_id in arrivals:
+            hop.arrivals.append((arrivals[event_id] - written).total_seconds())
         if request_id in effects:
             hop.latencies.append((effects[request_id] - written).total_seconds())
         else:
@@ -245,6 +261,7 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
 
         to_task = _hop(
             _outbox_times(readers["requests"], requests_messaging.outbox, "request.submitted"),
+            _arrival_times(readers["approvals"], approvals_messaging.processed_events, "approvals"),
             _effect_times(
                 readers["approvals"],
                 select(Task.request_id, func.min(Task.created_at))
@@ -254,6 +271,7 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
         )
         to_reservation = _hop(
             _outbox_times(readers["approvals"], approvals_messaging.outbox, "approval.approved"),
+            _arrival_times(readers["inventory"], inventory_messaging.processed_events, "inventory"),
             _effect_times(
                 readers["inventory"], select(Reservation.request_id, Reservation.created_at)
             ),
