@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import socket
 import ssl
 import struct
@@ -121,7 +122,7 @@ def create_service_app(import_name: str, settings: Settings, messaging: Messagin
             session.close()
 
     _install_errors(app, api)
-    _install_nul_guard(app)
+    _install_text_guard(app)
     _install_security_headers(app)
     _install_health(app, settings)
     _install_metrics(app)
@@ -138,8 +139,9 @@ def create_service_app(import_name: str, settings: Settings, messaging: Messagin
 
 def document_errors(doc: dict, doc_info: dict, **_kwargs) -> dict:
     """Add to an operation's doc the errors that come from the plumbing, not the view:
-    400 for a NUL character anywhere (see ``_install_nul_guard``), 401 and 403 from
-    ``api_auth``, 413 for a body, 503 when the database is down.
+    400 for a NUL character or half a surrogate pair anywhere (see
+    ``_install_text_guard``), 401 and 403 from ``api_auth``, 413 for a body,
+    503 when the database is down.
     """
     statuses = [HTTPStatus.BAD_REQUEST]
     if "auth" in doc_info:
@@ -262,27 +264,39 @@ def _texts(value) -> Iterator[str]:
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
-def _may_hold_nul(json_body: bytes) -> bool:
-    """Whether a JSON body may hold a NUL character. It can only be the escape
-    \\u0000 or a zero byte (unescaped, which is invalid, or in UTF-16 or -32):
-    a body with neither needs no parsing and walking."""
-    return b"\\u0000" in json_body or b"\x00" in json_body
+# What no stored text may hold. NUL: PostgreSQL cannot store or even
+# compare it in text (a query with it fails outright). Half of a surrogate
+# pair: it is not a character, and no database can encode it; only a JSON
+# escape (\ud800 to \udfff, alone) can produce one.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_IN_JSON = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
 
 
-def _install_nul_guard(app: Flask) -> None:
-    """Refuse the NUL character at the door: no one types it, and PostgreSQL
-    cannot store or even compare it in text (a query with it fails outright)."""
+def _may_hold_unstorable(json_body: bytes) -> bool:
+    """Whether a JSON body may hold an unstorable character: a body with neither
+    a zero byte nor an escape that could make one needs no parsing and walking."""
+    return _UNSTORABLE_IN_JSON.search(json_body) is not None
+
+
+def _install_text_guard(app: Flask) -> None:
+    """Refuse at the door what no text can be stored with (``_UNSTORABLE``)."""
 
     @app.before_request
-    def _refuse_nul():
+    def _refuse_unstorable():
         texts = [request.path, *request.args.keys(), *request.args.values()]
         if request.mimetype in _FORM_TYPES:
             texts += [*request.form.keys(), *request.form.values()]
         # Any other body is read whatever its type, so that one over the limit is a 413 here.
-        elif _may_hold_nul(request.get_data()) and request.is_json:
+        elif _may_hold_unstorable(request.get_data()) and request.is_json:
             texts += _texts(request.get_json(silent=True))
-        if any("\x00" in text for text in texts):
-            raise BadRequest("No text may contain the NUL character (U+0000).")
+        for value in texts:
+            if found := _UNSTORABLE.search(value):
+                if found.group() == "\x00":
+                    raise BadRequest("No text may contain the NUL character (U+0000).")
+                raise BadRequest(
+                    f"No text may contain U+{ord(found.group()):04X}, half of a surrogate "
+                    "pair: it is not a character."
+                )
 
 
 SECURITY_HEADERS = {

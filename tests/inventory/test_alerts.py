@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import feedparser
 import pytest
+from sqlalchemy import update
 
 from inventory_service import service
+from inventory_service.models import Item
 
 
 @pytest.fixture
@@ -92,10 +94,33 @@ def test_the_atom_feed_reads_in_a_feed_reader_and_says_what_is_left_and_what_to_
     assert low.id != restored.id
 
 
+def test_the_api_refuses_an_item_name_with_a_control_character(client, clerk):
+    response = client.post(
+        "/api/v1/items",
+        json={
+            "sku": "INK",
+            "name": "Ink\x0b, blue",
+            "unit": "bottle",
+            "unit_cost": "3.00",
+            "reorder_level": 5,
+            "reorder_quantity": 10,
+        },
+        headers=clerk,
+    )
+
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {
+        "name": ["Must not contain a control character (found U+000B)."]
+    }
+
+
 def test_an_item_named_with_a_control_character_still_has_its_alerts_in_the_feed(
-    client, add_item, deliver, approved
+    client, add_item, database, deliver, approved
 ):
-    add_item("INK", on_hand=10, reorder_level=5, name="Ink\x0b, blue\x07")
+    add_item("INK", on_hand=10, reorder_level=5, name="Ink, blue")
+    # Stored before names were checked, or by hand.
+    with database.engine.begin() as connection:
+        connection.execute(update(Item).where(Item.sku == "INK").values(name="Ink\x0b, blue\x07"))
     deliver(approved("r-1", {"INK": 6}))
 
     response = client.get("/api/v1/alerts.atom")

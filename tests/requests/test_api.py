@@ -177,6 +177,8 @@ YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
         ({"purpose": ""}, "purpose"),
         ({"purpose": "   "}, "purpose"),
         ({"purpose": "文" * 1001}, "purpose"),
+        ({"purpose": "Ring me\x07"}, "purpose"),
+        ({"lines": [{"sku": "PAPER-A4\x7f", "quantity": 1}]}, "lines.0.sku"),
         ({"urgency": "yesterday"}, "urgency"),
         ({"assigned_by": "zhang.wei"}, "assigned_by"),
     ],
@@ -190,6 +192,25 @@ def test_bad_input_is_a_clear_422_and_stores_nothing(
     assert field in response.json["message"]
     assert stored_requests() == 0
     assert outbox_events(database) == 0
+
+
+def test_a_control_character_is_named_in_the_message(api, stored_requests):
+    response = api("post", "/requests", json=request_body(purpose="Toner\x0c for the printer"))
+
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]["purpose"] == [
+        "Must not contain a control character (found U+000C)."
+    ]
+    assert stored_requests() == 0
+
+
+def test_tabs_and_line_breaks_are_kept_in_a_purpose(api):
+    purpose = "For the launch:\n\t- banners\r\n\t- pens"
+
+    response = api("post", "/requests", json=request_body(purpose=purpose))
+
+    assert response.status_code == 201
+    assert api("get", f"/requests/{response.json['id']}").json["purpose"] == purpose
 
 
 def test_a_missing_body_or_malformed_json_is_a_400(api, stored_requests):

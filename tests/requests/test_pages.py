@@ -218,6 +218,7 @@ NO_LINES = {"lines-0-sku": "", "lines-0-quantity": "", "lines-1-sku": "", "lines
         ({"needed_by": YESTERDAY}, "needed_by", "cannot be in the past"),
         ({"purpose": ""}, "purpose", "Say what it is for"),
         ({"purpose": "长" * 1001}, "purpose", "up to 1000 characters"),
+        ({"purpose": "Paper\x1b[31m"}, "purpose", "control character (found U+001B)"),
         ({"assigned_by": "liu.yang"}, "assigned_by", "is not a leader"),
     ],
 )

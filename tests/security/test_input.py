@@ -131,16 +131,18 @@ def test_chinese_text_shows_on_the_pages(service, person, page, office, world, t
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "says"),
     [
-        '{"purpose": "a\\u0000b", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}',
-        '{"purpose": "ok", "lines": [{"sku": "PAPER-A4\\u0000", "quantity": 1}]}',
-        '{"purpose\\u0000": "ok", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}',
+        ('{"purpose": "a\\u0000b", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}', "NUL"),
+        ('{"purpose": "ok", "lines": [{"sku": "PAPER-A4\\u0000", "quantity": 1}]}', "NUL"),
+        ('{"purpose\\u0000": "ok", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}', "NUL"),
+        ('{"purpose": "a\\ud800b", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}', "U+D800"),
+        ('{"purpose": "a\\uDFFF", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}', "U+DFFF"),
     ],
-    ids=["in a value", "nested in a list", "in a key"],
+    ids=["NUL in a value", "NUL nested in a list", "NUL in a key", "high half", "low half"],
 )
-def test_a_nul_character_in_a_json_body_is_refused_and_nothing_is_stored(
-    body, office, anyone_with_every_role
+def test_a_nul_or_half_a_surrogate_pair_in_a_json_body_is_refused_and_nothing_is_stored(
+    body, says, office, anyone_with_every_role
 ):
     client = office.apps["requests"].test_client()
     before = client.get("/api/v1/requests", headers=anyone_with_every_role).json["total"]
@@ -153,8 +155,23 @@ def test_a_nul_character_in_a_json_body_is_refused_and_nothing_is_stored(
     )
 
     assert response.status_code == 400
-    assert "NUL" in response.json["message"]
+    assert says in response.json["message"]
     assert client.get("/api/v1/requests", headers=anyone_with_every_role).json["total"] == before
+
+
+def test_a_whole_surrogate_pair_is_a_character_and_is_kept(office, anyone_with_every_role):
+    client = office.apps["requests"].test_client()
+    body = '{"purpose": "Stickers \\ud83d\\ude00", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}'
+
+    response = client.post(
+        "/api/v1/requests",
+        data=body,
+        headers=anyone_with_every_role,
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    assert response.json["purpose"] == "Stickers \U0001f600"
 
 
 def test_a_nul_character_in_a_form_or_query_is_refused(office, token_for):
