@@ -130,6 +130,13 @@ def test_chinese_text_shows_on_the_pages(service, person, page, office, world, t
     assert PURPOSE in client.get(page.format(world=world)).text
 
 
+def create_from_json_text(client, body: str, headers: dict):
+    """Create a request from JSON text as typed, escapes and all."""
+    return client.post(
+        "/api/v1/requests", data=body, headers=headers, content_type="application/json"
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [
@@ -147,12 +154,7 @@ def test_a_nul_or_half_a_surrogate_pair_in_a_json_body_is_refused_and_nothing_is
     client = office.apps["requests"].test_client()
     before = client.get("/api/v1/requests", headers=anyone_with_every_role).json["total"]
 
-    response = client.post(
-        "/api/v1/requests",
-        data=body,
-        headers=anyone_with_every_role,
-        content_type="application/json",
-    )
+    response = create_from_json_text(client, body, anyone_with_every_role)
 
     assert response.status_code == 400
     assert says in response.json["message"]
@@ -163,12 +165,7 @@ def test_a_whole_surrogate_pair_is_a_character_and_is_kept(office, anyone_with_e
     client = office.apps["requests"].test_client()
     body = '{"purpose": "Stickers \\ud83d\\ude00", "lines": [{"sku": "PAPER-A4", "quantity": 1}]}'
 
-    response = client.post(
-        "/api/v1/requests",
-        data=body,
-        headers=anyone_with_every_role,
-        content_type="application/json",
-    )
+    response = create_from_json_text(client, body, anyone_with_every_role)
 
     assert response.status_code == 201
     assert response.json["purpose"] == "Stickers \U0001f600"
