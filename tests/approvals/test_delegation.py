@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
+
+from approval_service.models import Delegation
+from procurement_common.auth import ADMIN
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +113,66 @@ def test_delegations_list_shows_given_and_received(approvals, today, days):
         assert listing["total"] == 1
         assert listing["items"][0]["delegate"] == "zhao.lei"
     assert approvals.get("wang.fang", "/delegations").json["total"] == 0
+
+
+# -- ending a delegation early ------------------------------------------------
+def end(approvals, username: str, delegation_id: str, **kwargs):
+    return approvals.client.post(
+        f"/api/v1/delegations/{delegation_id}/end", headers=approvals.headers(username, **kwargs)
+    )
+
+
+def test_once_the_leader_ends_it_the_delegate_no_longer_sees_or_decides_her_tasks(
+    approvals, today, days
+):
+    request_id = approvals.submit("zhang.wei")
+    given = approvals.delegate("li.na", "zhao.lei", today, today + days(3)).json
+    task = approvals.task_for("zhao.lei", request_id)
+
+    ended = end(approvals, "li.na", given["id"])
+
+    assert ended.status_code == 200, ended.json
+    assert ended.json["ended_by"] == "li.na"
+    assert ended.json["ended_at"] is not None
+    assert approvals.inbox("zhao.lei", request_id=request_id) == []
+    assert approvals.decide("zhao.lei", task["id"]).status_code == 403
+    assert approvals.decide("li.na", task["id"]).status_code == 200
+
+
+def test_after_ending_one_the_leader_may_delegate_the_same_days_again(approvals, today, days):
+    given = approvals.delegate("li.na", "zhao.lei", today, today + days(3)).json
+    end(approvals, "li.na", given["id"])
+
+    again = approvals.delegate("li.na", "zhao.lei", today + days(1), today + days(2))
+
+    assert again.status_code == 201, again.json
+
+
+def test_only_the_leader_or_an_administrator_may_end_it(approvals, today, days):
+    given = approvals.delegate("li.na", "zhao.lei", today, today + days(3)).json
+
+    assert end(approvals, "zhao.lei", given["id"]).status_code == 403
+    assert end(approvals, "wang.fang", given["id"]).status_code == 403
+    assert approvals.get("li.na", "/delegations").json["items"][0]["ended_at"] is None
+    by_admin = end(approvals, "admin.wu", given["id"], roles=[ADMIN])
+    assert by_admin.status_code == 200, by_admin.json
+    assert by_admin.json["ended_by"] == "admin.wu"
+
+
+def test_ending_it_again_answers_the_same_and_one_over_or_unknown_is_refused(
+    approvals, today, days
+):
+    given = approvals.delegate("li.na", "zhao.lei", today, today + days(3)).json
+    first = end(approvals, "li.na", given["id"]).json
+
+    assert end(approvals, "li.na", given["id"]).json == first
+    with approvals.database.engine.begin() as connection:
+        connection.execute(
+            update(Delegation)
+            .where(Delegation.id == given["id"])
+            .values(starts=today - days(5), ends=today - days(1), ended_at=None, ended_by=None)
+        )
+    over = end(approvals, "li.na", given["id"])
+    assert over.status_code == 409
+    assert "was over" in over.json["message"]
+    assert end(approvals, "li.na", "no-such-delegation").status_code == 404

@@ -128,3 +128,22 @@ def test_a_leader_delegates_from_the_delegation_page(approvals, browser, today, 
         follow_redirects=True,
     )
     assert "ends before it starts" in backwards.get_data(as_text=True)
+
+
+def test_a_leader_ends_her_delegation_with_its_button(approvals, browser, today, days):
+    approvals.seed()
+    given = approvals.delegate("li.na", "zhao.lei", today, today + days(2)).json
+    leader = browser("li.na")
+    page = leader.get("/delegations").get_data(as_text=True)
+    assert f"/delegations/{given['id']}/end" in page
+    assert f"/delegations/{given['id']}/end" not in browser("zhao.lei").get("/delegations").text
+
+    after = leader.post(
+        f"/delegations/{given['id']}/end",
+        data={"csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+    assert "zhao.lei no longer decides for li.na." in after
+    assert f"ended {today} by li.na" in after
+    assert approvals.get("li.na", "/delegations").json["items"][0]["ended_by"] == "li.na"

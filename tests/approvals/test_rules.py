@@ -21,6 +21,7 @@ from approval_service.rules import (
     acting_for,
     check_decision,
     check_delegation,
+    ends_now,
     escalation_target,
     is_repeat,
     next_level,
@@ -211,3 +212,29 @@ def test_delegation(case, delegate, new, own, delegates_own, refusal):
     else:
         with pytest.raises(refusal):
             check()
+
+
+# fmt: off
+ENDING = [
+    ("the leader ends her running delegation", "li.na", False, span(5, 12), False, True),
+    ("the leader cancels one not started yet", "li.na", False, span(20, 25), False, True),
+    ("an administrator may end anyone's", "admin.wu", True, span(5, 12), False, True),
+    ("one ended already stays as it is", "li.na", False, span(5, 12), True, False),
+    ("the delegate may not end it", "zhao.lei", False, span(5, 12), False, NotAllowed),
+    ("nor may another leader", "wang.fang", False, span(5, 12), False, NotAllowed),
+    ("nor learn that it was ended", "wang.fang", False, span(5, 12), True, NotAllowed),
+    ("one over already cannot be ended", "li.na", False, span(1, 9), False, Conflict),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("case", "who", "is_admin", "given", "ended", "outcome"), ENDING)
+def test_ending_a_delegation(case, who, is_admin, given, ended, outcome):
+    def end():
+        return ends_now("li.na", Actor(who, is_admin), given, TODAY, ended)
+
+    if isinstance(outcome, bool):
+        assert end() is outcome
+    else:
+        with pytest.raises(outcome):
+            end()

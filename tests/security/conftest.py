@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
 
+from procurement_common.db import utcnow
 from request_service import seed as request_seed
 
 from support import TEST_SECRET
@@ -89,9 +91,14 @@ def world(office) -> World:
     )
     assert response.status_code == 200, response.json
     office.settle()
+    later = utcnow().date() + timedelta(days=10)
+    away = {"delegate": "li.na", "starts": str(later), "ends": str(later + timedelta(days=2))}
+    delegation = office.call("approvals", "post", "/delegations", "zhao.lei", json=away)
+    assert delegation.status_code == 201, delegation.json
     return World(
         pending_request=pending,
         pending_task=task_of(pending),
         reserved_request=reserved,
         decided_task=decided,
+        delegation=delegation.json["id"],
     )

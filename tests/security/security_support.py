@@ -97,4 +97,5 @@ class World:
     pending_task: str
     reserved_request: str  # liu.yang's, approved and reserved in the stock room
     decided_task: str
+    delegation: str  # zhao.lei's to li.na, from ten days on: nobody asked holds it
     sku: str = "PAPER-A4"

@@ -108,12 +108,14 @@ EXPECTED = {
         ("POST", "/api/v1/approvals/<task_id>/decision"): Gate(NOBODY, {"decision": "approve"}),
         ("GET", "/api/v1/delegations"): SIGNED,
         ("POST", "/api/v1/delegations"): only("leader", "director"),
+        ("POST", "/api/v1/delegations/<delegation_id>/end"): only("admin"),
         ("GET", "/api/v1/policy"): SIGNED,
         ("PUT", "/api/v1/policy"): only("admin"),
         ("GET", "/"): only("leader", "director", "admin"),
         ("POST", "/tasks/<task_id>/decision"): only("leader", "director", "admin"),
         ("GET", "/delegations"): only("leader", "director", "admin"),
         ("POST", "/delegations"): only("leader", "director"),
+        ("POST", "/delegations/<delegation_id>/end"): only("admin"),
     },
 }
 SERVICES = list(EXPECTED)
@@ -159,6 +161,7 @@ def test_every_route_answers_every_caller_as_the_contract_says(
     values = {
         "request_id": world.reserved_request,
         "task_id": world.pending_task,
+        "delegation_id": world.delegation,
         "sku": world.sku,
         "filename": "missing.css",
     }

@@ -34,7 +34,12 @@ def test_every_answer_is_one_the_spec_promises(service, office, world, token_for
     # Someone with every role, so that no operation stops at the role check.
     headers = {"Authorization": f"Bearer {token_for('wang.fang', roles=ROLES)}"}
     # Path parameters that name real things, so that fuzzing reaches past the 404.
-    real = {"request_id": world.pending_request, "task_id": world.pending_task, "sku": world.sku}
+    real = {
+        "request_id": world.pending_request,
+        "task_id": world.pending_task,
+        "delegation_id": world.delegation,
+        "sku": world.sku,
+    }
     schema = schemathesis.openapi.from_wsgi("/openapi.json", office.apps[service])
     schema.config.update(headers=headers)
     failures = {}

@@ -198,6 +198,9 @@ class Delegation(Base):
     ends: Mapped[date]
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Ended early by the leader (or an administrator): from then on it gives nothing.
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None]
 
     def span(self) -> rules.Span:
         return rules.Span(self.starts, self.ends)

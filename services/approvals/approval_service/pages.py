@@ -114,6 +114,22 @@ def delegate():
     return redirect(url_for("pages.delegations"), code=303)
 
 
+@pages.post("/delegations/<delegation_id>/end")
+@page_auth(LEADER, DIRECTOR, ADMIN)
+def end_delegation(delegation_id):
+    session = db_session()
+    try:
+        delegation = workflow.end_delegation(session, current_user(), delegation_id)
+        session.commit()
+    # Not NotAllowed: the button is only on delegations she may end, so that
+    # is someone else's delegation, not a stale page, and answers 403.
+    except (Conflict, NotFound) as error:
+        flash(f"Not ended: {error}", "error")
+    else:
+        flash(f"{delegation.delegate} no longer decides for {delegation.leader}.", "success")
+    return redirect(url_for("pages.delegations"), code=303)
+
+
 def _first_message(messages) -> str:
     """The first error of a (nested) schema error, with its field."""
     field, detail = next(iter(messages.items()))

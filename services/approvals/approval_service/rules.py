@@ -246,6 +246,21 @@ class Span:
         return self.starts <= day <= self.ends
 
 
+def ends_now(leader: str, actor: Actor, span: Span, today: date, already_ended: bool) -> bool:
+    """Whether ``actor`` ending a delegation ends it now: not if it already was.
+
+    Only the leader who gave it, or an administrator, may end it, and not
+    once it is over; ending one that has not started yet cancels it.
+    """
+    if actor.username != leader and not actor.is_admin:
+        raise NotAllowed(f"Only {leader} or an administrator can end this delegation.")
+    if already_ended:
+        return False
+    if span.ends < today:
+        raise Conflict(f"This delegation was over on {span.ends}.")
+    return True
+
+
 def check_delegation(
     leader: str,
     delegate: str,

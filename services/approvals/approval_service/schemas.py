@@ -136,3 +136,5 @@ class DelegationOutSchema(Schema):
     ends = fields.Date()
     created_by = fields.String()
     created_at = fields.DateTime()
+    ended_by = fields.String(allow_none=True, metadata={"description": "Who ended it early."})
+    ended_at = fields.DateTime(allow_none=True)

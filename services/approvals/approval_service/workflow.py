@@ -611,7 +611,10 @@ def active_delegators(session: Session, username: str) -> set[str]:
     return set(
         session.scalars(
             select(Delegation.leader).where(
-                Delegation.delegate == username, Delegation.starts <= day, Delegation.ends >= day
+                Delegation.delegate == username,
+                Delegation.starts <= day,
+                Delegation.ends >= day,
+                Delegation.ended_at.is_(None),
             )
         )
     )
@@ -760,10 +763,27 @@ def add_delegation(session: Session, leader: Principal, data: dict) -> Delegatio
     return delegation
 
 
+def end_delegation(session: Session, user: Principal, delegation_id: str) -> Delegation:
+    """End a delegation now: its delegate decides nothing more for the leader.
+
+    Decisions she took meanwhile stand. Ending one already ended changes nothing.
+    """
+    delegation = session.get(Delegation, delegation_id, with_for_update=True)
+    if delegation is None:
+        raise NotFound(f"No delegation {delegation_id}.")
+    actor = rules.Actor(user.username, user.has_any(ADMIN))
+    ended = delegation.ended_at is not None
+    if rules.ends_now(delegation.leader, actor, delegation.span(), today(), ended):
+        delegation.ended_by = user.username
+        delegation.ended_at = utcnow()
+        session.flush()
+    return delegation
+
+
 def _spans(session: Session, leader: str) -> list[rules.Span]:
-    return [
-        d.span() for d in session.scalars(select(Delegation).where(Delegation.leader == leader))
-    ]
+    """The leader's delegations that still count: those ended early do not."""
+    mine = select(Delegation).where(Delegation.leader == leader, Delegation.ended_at.is_(None))
+    return [d.span() for d in session.scalars(mine)]
 
 
 def delegations_of(user: Principal) -> Select:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from procurement_common.auth import DIRECTOR, LEADER, api_auth, current_user
+from procurement_common.auth import ADMIN, DIRECTOR, LEADER, api_auth, current_user
 from procurement_common.pagination import PageQuery, page_schema, paginate
 from procurement_common.web import ERROR, db_session
 
@@ -34,5 +34,25 @@ class Delegations(MethodView):
         days, UTC, both included). Ranges of one leader may not overlap."""
         session = db_session()
         delegation = workflow.add_delegation(session, current_user(), body)
+        session.commit()
+        return delegation
+
+
+@blp.route("/<delegation_id>/end")
+class DelegationEnd(MethodView):
+    @api_auth(LEADER, DIRECTOR, ADMIN)
+    @blp.response(200, DelegationOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Someone else's delegation")
+    @blp.alt_response(404, schema=ERROR, description="No delegation with this id")
+    @blp.alt_response(409, schema=ERROR, description="It is already over")
+    def post(self, delegation_id):
+        """End a delegation now, before its last day; one not started yet is cancelled.
+
+        Only the leader who gave it, or an administrator, may end it. From then
+        on the delegate no longer sees or decides the leader's tasks; what she
+        decided stands. Ending it again answers the same.
+        """
+        session = db_session()
+        delegation = workflow.end_delegation(session, current_user(), delegation_id)
         session.commit()
         return delegation
