@@ -188,10 +188,11 @@ def _arrival_times(engine: Engine, processed, consumer: str) -> dict[str, dateti
     rows = select(processed.c.event_id, processed.c.processed_at).where(
         processed.c.consumer == consumer
     )
-    return _effect_times(engine, rows)
+    return _times(engine, rows)
 
 
-def _effect_times(engine: Engine, query) -> dict[str, datetime]:
+def _times(engine: Engine, query) -> dict[str, datetime]:
+    """A query's rows of (key, moment) as a dict."""
     with engine.connect() as connection:
         return dict(connection.execute(query).all())
 
@@ -262,7 +263,7 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
         to_task = _hop(
             _outbox_times(readers["requests"], requests_messaging.outbox, "request.submitted"),
             _arrival_times(readers["approvals"], approvals_messaging.processed_events, "approvals"),
-            _effect_times(
+            _times(
                 readers["approvals"],
                 select(Task.request_id, func.min(Task.created_at))
                 .where(Task.level == 1)
@@ -272,9 +273,7 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
         to_reservation = _hop(
             _outbox_times(readers["approvals"], approvals_messaging.outbox, "approval.approved"),
             _arrival_times(readers["inventory"], inventory_messaging.processed_events, "inventory"),
-            _effect_times(
-                readers["inventory"], select(Reservation.request_id, Reservation.created_at)
-            ),
+            _times(readers["inventory"], select(Reservation.request_id, Reservation.created_at)),
         )
         return EventResult(
             kind, submissions, ap.sample, to_task, to_reservation, at_rest, memory.peak, cpu

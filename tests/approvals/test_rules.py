@@ -24,6 +24,7 @@ from approval_service.rules import (
     ends_now,
     escalation_target,
     is_repeat,
+    may_end,
     next_level,
     route,
 )
@@ -238,3 +239,10 @@ def test_ending_a_delegation(case, who, is_admin, given, ended, outcome):
     else:
         with pytest.raises(outcome):
             end()
+
+
+@pytest.mark.parametrize(("case", "who", "is_admin", "given", "ended", "outcome"), ENDING)
+def test_ending_is_offered_only_where_it_would_end_the_delegation(
+    case, who, is_admin, given, ended, outcome
+):
+    assert may_end("li.na", Actor(who, is_admin), given, TODAY, ended) is (outcome is True)

@@ -81,9 +81,11 @@ def decide(task_id):
 def delegations():
     session = db_session()
     user = current_user()
+    delegations = session.scalars(workflow.delegations_of(user).limit(100)).all()
     return render_template(
         "delegations.html",
-        delegations=session.scalars(workflow.delegations_of(user).limit(100)).all(),
+        delegations=delegations,
+        endable=workflow.endable(user, delegations),
         leaders=[
             name
             for name in session.scalars(select(KnownApprover.username).order_by("username"))

@@ -261,6 +261,14 @@ def ends_now(leader: str, actor: Actor, span: Span, today: date, already_ended: 
     return True
 
 
+def may_end(leader: str, actor: Actor, span: Span, today: date, already_ended: bool) -> bool:
+    """Whether to offer ``actor`` to end a delegation: ending it would end it now."""
+    try:
+        return ends_now(leader, actor, span, today, already_ended)
+    except (NotAllowed, Conflict):
+        return False
+
+
 def check_delegation(
     leader: str,
     delegate: str,

@@ -771,13 +771,22 @@ def end_delegation(session: Session, user: Principal, delegation_id: str) -> Del
     delegation = session.get(Delegation, delegation_id, with_for_update=True)
     if delegation is None:
         raise NotFound(f"No delegation {delegation_id}.")
-    actor = rules.Actor(user.username, user.has_any(ADMIN))
-    ended = delegation.ended_at is not None
-    if rules.ends_now(delegation.leader, actor, delegation.span(), today(), ended):
+    if rules.ends_now(*_ending(user, delegation)):
         delegation.ended_by = user.username
         delegation.ended_at = utcnow()
         session.flush()
     return delegation
+
+
+def endable(user: Principal, delegations: Iterable[Delegation]) -> set[str]:
+    """The ids of those ``user`` may end now (the page offers her a button for each)."""
+    return {d.id for d in delegations if rules.may_end(*_ending(user, d))}
+
+
+def _ending(user: Principal, delegation: Delegation) -> tuple:
+    actor = rules.Actor(user.username, user.has_any(ADMIN))
+    ended = delegation.ended_at is not None
+    return delegation.leader, actor, delegation.span(), today(), ended
 
 
 def _spans(session: Session, leader: str) -> list[rules.Span]:
