@@ -111,11 +111,13 @@ EXPECTED = {
         ("POST", "/api/v1/delegations/<delegation_id>/end"): only("admin"),
         ("GET", "/api/v1/policy"): SIGNED,
         ("PUT", "/api/v1/policy"): only("admin"),
+        ("GET", "/api/v1/reports/turnaround"): only("leader", "director", "admin"),
         ("GET", "/"): only("leader", "director", "admin"),
         ("POST", "/tasks/<task_id>/decision"): only("leader", "director", "admin"),
         ("GET", "/delegations"): only("leader", "director", "admin"),
         ("POST", "/delegations"): only("leader", "director"),
         ("POST", "/delegations/<delegation_id>/end"): only("admin"),
+        ("GET", "/reports"): only("leader", "director", "admin"),
     },
 }
 SERVICES = list(EXPECTED)

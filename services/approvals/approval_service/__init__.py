@@ -13,10 +13,10 @@ from .workflow import NotFound
 
 
 def install(app, api, settings):
-    from .api import approvals, delegations, policy
+    from .api import approvals, delegations, policy, reports
     from .pages import pages
 
-    for blueprint in (approvals.blp, policy.blp, delegations.blp):
+    for blueprint in (approvals.blp, policy.blp, delegations.blp, reports.blp):
         app.extensions["register_api"](blueprint)
     app.register_blueprint(pages)
 

@@ -1,4 +1,5 @@
-"""The leader's pages: the inbox, with one-click decisions, and delegations.
+"""The leader's pages: the inbox, with one-click decisions, delegations and
+the turnaround report.
 
 Forms are read into the same schemas as the JSON bodies, and go through
 the same workflow functions.
@@ -11,6 +12,7 @@ from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
+from procurement_common.period import PeriodQuery
 from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
@@ -18,6 +20,7 @@ from . import workflow
 from .models import KnownApprover
 from .rules import Conflict, Invalid, NotAllowed
 from .schemas import DecisionInSchema, DelegationInSchema
+from .turnaround import AGE_COLUMNS
 from .workflow import NotFound, Timing
 
 pages = Blueprint("pages", __name__, template_folder="templates")
@@ -27,6 +30,7 @@ REFUSED = (NotAllowed, Conflict, Invalid, NotFound)
 # Built once: a schema holds no state between loads.
 DECISION_FORM = DecisionInSchema()
 DELEGATION_FORM = DelegationInSchema()
+PERIOD_FORM = PeriodQuery()
 
 
 pages.record_once(lambda state: sign_in_at_requests(state.app))
@@ -130,6 +134,23 @@ def end_delegation(delegation_id):
     else:
         flash(f"{delegation.delegate} no longer decides for {delegation.leader}.", "success")
     return redirect(url_for("pages.delegations"), code=303)
+
+
+@pages.get("/reports")
+@page_auth(LEADER, DIRECTOR, ADMIN)
+def reports():
+    try:
+        period = PERIOD_FORM.load(request.args)
+    except ValidationError as error:
+        message = _first_message(error.normalized_messages())
+        return render_template("reports.html", error=message, form=request.args), 422
+    report = workflow.turnaround_report(db_session(), current_user(), period)
+    return render_template(
+        "reports.html",
+        report=workflow.describe_turnaround(report, period),
+        age_columns=AGE_COLUMNS,
+        form=request.args,
+    )
 
 
 def _first_message(messages) -> str:

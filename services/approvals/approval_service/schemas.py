@@ -10,6 +10,7 @@ from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
 
 from .rules import Decision, TaskStatus
+from .turnaround import AGE_COLUMNS
 
 MAX_MONEY = Decimal("9999999999.99")
 
@@ -138,3 +139,50 @@ class DelegationOutSchema(Schema):
     created_at = fields.DateTime()
     ended_by = fields.String(allow_none=True, metadata={"description": "Who ended it early."})
     ended_at = fields.DateTime(allow_none=True)
+
+
+WaitingSchema = Schema.from_dict(
+    {
+        "total": fields.Integer(),
+        **{column: fields.Integer() for column in AGE_COLUMNS},
+    },
+    name="Waiting",
+)
+
+
+class DeskSchema(Schema):
+    decided = fields.Integer(metadata={"description": "Tasks decided in the period."})
+    approved = fields.Integer()
+    rejected = fields.Integer()
+    returned = fields.Integer()
+    by_delegate = fields.Integer(metadata={"description": "Decided by a delegate."})
+    escalated = fields.Integer(
+        metadata={"description": "Tasks handed up in the period, left idle too long."}
+    )
+    median_hours = fields.Float(
+        allow_none=True, metadata={"description": "From the task's opening to its decision."}
+    )
+    p90_hours = fields.Float(
+        allow_none=True, metadata={"description": "Nine in ten took no longer."}
+    )
+    waiting = fields.Nested(WaitingSchema, metadata={"description": "Pending now, by age."})
+    oldest_waiting_hours = fields.Float(allow_none=True)
+
+
+class LevelDeskSchema(DeskSchema):
+    level = fields.Integer()
+
+
+class ApproverDeskSchema(DeskSchema):
+    approver = fields.String(
+        metadata={"description": "Whose desk: role:admin for the administrators."}
+    )
+
+
+class TurnaroundSchema(Schema):
+    since = fields.Date()
+    until = fields.Date()
+    as_of = fields.DateTime(metadata={"description": "When the waiting tasks were counted."})
+    overall = fields.Nested(DeskSchema)
+    levels = fields.List(fields.Nested(LevelDeskSchema))
+    approvers = fields.List(fields.Nested(ApproverDeskSchema))

@@ -8,6 +8,7 @@ caller commits.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Iterable, Iterator
@@ -38,9 +39,10 @@ from procurement_common import events as ev
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, Principal
 from procurement_common.db import new_id, utcnow, writing_together
 from procurement_common.events import Event
+from procurement_common.period import Period
 from procurement_common.settings import Settings
 
-from . import rules
+from . import rules, turnaround
 from .models import (
     ApprovalRequest,
     Cancellation,
@@ -879,3 +881,81 @@ def _nudge_event(
 
 def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:.1f} h"
+
+
+# -- turnaround report ----------------------------------------------------------
+
+
+def turnaround_report(
+    session: Session, user: Principal, period: Period, now: datetime | None = None
+) -> turnaround.Report:
+    """The period's decisions and escalations, and what waits now.
+
+    The director and administrators see every desk; a leader sees her own.
+    """
+    now = now or utcnow()
+
+    def mine(query: Select) -> Select:
+        return (
+            query if user.has_any(DIRECTOR, ADMIN) else query.where(Task.approver == user.username)
+        )
+
+    decided = session.execute(
+        mine(
+            select(
+                Task.approver,
+                Task.level,
+                DecisionRecord.decision,
+                DecisionRecord.acting_for.is_not(None),
+                Task.created_at,
+                DecisionRecord.at,
+            )
+            .join(DecisionRecord, DecisionRecord.task_id == Task.id)
+            .where(DecisionRecord.at >= period.start, DecisionRecord.at < period.end)
+        )
+    ).all()
+    escalated = session.execute(
+        mine(
+            select(Task.approver, Task.level)
+            .join(TaskLogEntry, TaskLogEntry.task_id == Task.id)
+            .where(
+                TaskLogEntry.action == TaskStatus.ESCALATED,
+                TaskLogEntry.at >= period.start,
+                TaskLogEntry.at < period.end,
+            )
+        )
+    ).all()
+    waiting = session.execute(
+        mine(select(Task.approver, Task.level, Task.created_at)).where(
+            Task.status == TaskStatus.PENDING
+        )
+    ).all()
+    return turnaround.report(
+        [
+            turnaround.Decided(approver, level, Decision(decision), delegate, opened, at)
+            for approver, level, decision, delegate, opened, at in decided
+        ],
+        [turnaround.Escalated(*row) for row in escalated],
+        [turnaround.Waiting(*row) for row in waiting],
+        now,
+    )
+
+
+def describe_turnaround(report: turnaround.Report, period: Period) -> dict:
+    """The report as the API and the page show it: rows, each with its key."""
+
+    def row(desk: turnaround.Desk, **key) -> dict:
+        return {
+            **key,
+            **dataclasses.asdict(desk),
+            "waiting": {"total": desk.waiting_total, **desk.waiting},
+        }
+
+    return {
+        "since": period.since,
+        "until": period.until,
+        "as_of": report.as_of,
+        "overall": row(report.overall),
+        "levels": [row(desk, level=level) for level, desk in report.levels.items()],
+        "approvers": [row(desk, approver=name) for name, desk in report.approvers.items()],
+    }
