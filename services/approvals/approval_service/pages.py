@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
-from procurement_common.period import PeriodQuery
+from procurement_common.reporting import AGE_COLUMNS, PeriodQuery
 from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
@@ -20,7 +20,6 @@ from . import workflow
 from .models import KnownApprover
 from .rules import Conflict, Invalid, NotAllowed
 from .schemas import DecisionInSchema, DelegationInSchema
-from .turnaround import AGE_COLUMNS
 from .workflow import NotFound, Timing
 
 pages = Blueprint("pages", __name__, template_folder="templates")

@@ -8,9 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
+from procurement_common.reporting import AGE_COLUMNS
 
 from .rules import Decision, TaskStatus
-from .turnaround import AGE_COLUMNS
 
 MAX_MONEY = Decimal("9999999999.99")
 

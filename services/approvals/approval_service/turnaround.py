@@ -7,18 +7,15 @@ task it is, whoever decided it (her delegate, for one). Times are in hours.
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+
+from procurement_common.reporting import Ages, median_hours, p90_hours
 
 from .rules import Decision
 
-# Upper bounds of the ageing columns; what waits longer is in the last one.
-AGE_LIMITS = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
-AGE_COLUMNS = ("under_1_day", "1_to_3_days", "3_to_7_days", "over_7_days")
 OUTCOME_COLUMN = {
     Decision.APPROVE: "approved",
     Decision.REJECT: "rejected",
@@ -67,12 +64,7 @@ class Desk:
     escalated: int = 0
     median_hours: float | None = None
     p90_hours: float | None = None
-    waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(AGE_COLUMNS, 0))
-    oldest_waiting_hours: float | None = None
-
-    @property
-    def waiting_total(self) -> int:
-        return sum(self.waiting.values())
+    waiting: Ages = field(default_factory=lambda: Ages.of([]))
 
 
 @dataclass(frozen=True)
@@ -81,23 +73,6 @@ class Report:
     levels: dict[int, Desk]
     approvers: dict[str, Desk]
     overall: Desk
-
-
-def hours(span: timedelta) -> float:
-    return round(span.total_seconds() / 3600, 1)
-
-
-def age_column(age: timedelta) -> str:
-    for limit, column in zip(AGE_LIMITS, AGE_COLUMNS, strict=False):
-        if age < limit:
-            return column
-    return AGE_COLUMNS[-1]
-
-
-def p90(values: list[float]) -> float:
-    """The nearest-rank 90th percentile: nine in ten took no longer."""
-    ordered = sorted(values)
-    return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
 def desk(
@@ -113,18 +88,10 @@ def desk(
         column = OUTCOME_COLUMN[task.decision]
         setattr(row, column, getattr(row, column) + 1)
         row.by_delegate += task.delegate
-        took.append((task.decided - task.opened).total_seconds() / 3600)
+        took.append(task.decided - task.opened)
     row.escalated = sum(1 for _ in escalated)
-    if took:
-        row.median_hours = round(statistics.median(took), 1)
-        row.p90_hours = round(p90(took), 1)
-    oldest = None
-    for task in waiting:
-        age = now - task.opened
-        row.waiting[age_column(age)] += 1
-        oldest = age if oldest is None else max(oldest, age)
-    if oldest is not None:
-        row.oldest_waiting_hours = hours(oldest)
+    row.median_hours, row.p90_hours = median_hours(took), p90_hours(took)
+    row.waiting = Ages.of([now - task.opened for task in waiting])
     return row
 
 

@@ -39,7 +39,7 @@ from procurement_common import events as ev
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, Principal
 from procurement_common.db import new_id, utcnow, writing_together
 from procurement_common.events import Event
-from procurement_common.period import Period
+from procurement_common.reporting import Period
 from procurement_common.settings import Settings
 
 from . import rules, turnaround
@@ -948,7 +948,8 @@ def describe_turnaround(report: turnaround.Report, period: Period) -> dict:
         return {
             **key,
             **dataclasses.asdict(desk),
-            "waiting": {"total": desk.waiting_total, **desk.waiting},
+            "waiting": desk.waiting.as_dict(),
+            "oldest_waiting_hours": desk.waiting.oldest_hours,
         }
 
     return {

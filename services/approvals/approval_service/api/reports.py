@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, api_auth, current_user
-from procurement_common.period import PeriodQuery
+from procurement_common.reporting import PeriodQuery
 from procurement_common.web import db_session
 
 from .. import workflow

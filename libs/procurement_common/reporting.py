@@ -1,7 +1,10 @@
-"""The period a report covers: ``?since=`` and ``?until=``, whole UTC days."""
+"""What every service's reports share: the period they cover (``?since=``
+and ``?until=``, whole UTC days), percentiles, and the ages of what waits."""
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -10,6 +13,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 from .db import utcnow
 
 LONGEST = timedelta(days=366)
+# Upper bounds of the ageing columns; what waits longer is in the last one.
+AGE_LIMITS = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+AGE_COLUMNS = ("under_1_day", "1_to_3_days", "3_to_7_days", "over_7_days")
 
 
 @dataclass(frozen=True)
@@ -62,3 +68,43 @@ class PeriodQuery(Schema):
         until = data.get("until") or utcnow().date()
         since = data.get("since") or until - timedelta(days=self.DEFAULT_DAYS - 1)
         return Period(since, until)
+
+
+def hours(span: timedelta) -> float:
+    return round(span.total_seconds() / 3600, 1)
+
+
+def median_hours(spans: list[timedelta]) -> float | None:
+    return hours(statistics.median(spans)) if spans else None
+
+
+def p90_hours(spans: list[timedelta]) -> float | None:
+    """The nearest-rank 90th percentile: nine in ten took no longer."""
+    if not spans:
+        return None
+    return hours(sorted(spans)[math.ceil(0.9 * len(spans)) - 1])
+
+
+def age_column(age: timedelta) -> str:
+    for limit, column in zip(AGE_LIMITS, AGE_COLUMNS, strict=False):
+        if age < limit:
+            return column
+    return AGE_COLUMNS[-1]
+
+
+@dataclass
+class Ages:
+    """What waits, counted by age, with the oldest."""
+
+    columns: dict[str, int]
+    oldest_hours: float | None
+
+    @classmethod
+    def of(cls, ages: list[timedelta]) -> Ages:
+        columns = dict.fromkeys(AGE_COLUMNS, 0)
+        for age in ages:
+            columns[age_column(age)] += 1
+        return cls(columns, hours(max(ages)) if ages else None)
+
+    def as_dict(self) -> dict:
+        return {"total": sum(self.columns.values()), **self.columns}
