@@ -58,13 +58,13 @@ def test_the_median_of_an_even_count_is_halfway_between_the_middle_two():
 def test_a_period_is_the_last_thirty_days_unless_given():
     today = utcnow().date()
 
-    period = PeriodQuery().load({})
+    period = PeriodQuery().load({})["period"]
 
     assert (period.since, period.until, period.days) == (today - timedelta(days=29), today, 30)
 
 
 def test_a_period_covers_its_last_day_whole():
-    period = PeriodQuery().load({"since": "2026-02-01", "until": "2026-02-28"})
+    period = PeriodQuery().load({"since": "2026-02-01", "until": "2026-02-28"})["period"]
 
     assert period.start.isoformat() == "2026-02-01T00:00:00+00:00"
     assert period.end.isoformat() == "2026-03-01T00:00:00+00:00"
@@ -72,7 +72,7 @@ def test_a_period_covers_its_last_day_whole():
 
 
 def test_blank_form_fields_mean_not_given():
-    period = PeriodQuery().load({"since": "", "until": "2026-02-28"})
+    period = PeriodQuery().load({"since": "", "until": "2026-02-28"})["period"]
 
     assert period.until == date(2026, 2, 28)
     assert period.since == date(2026, 1, 30)
@@ -97,4 +97,4 @@ def test_a_bad_period_names_its_field(case, given, field, message):
 
 
 def test_a_whole_leap_year_is_a_period():
-    assert PeriodQuery().load({"since": "2028-01-01", "until": "2028-12-31"}).days == 366
+    assert PeriodQuery().load({"since": "2028-01-01", "until": "2028-12-31"})["period"].days == 366

@@ -39,7 +39,8 @@ class Period:
 
 class PeriodQuery(Schema):
     """``since`` and ``until`` (``YYYY-MM-DD``, both included); by default the
-    ``DEFAULT_DAYS`` ending today. Loads into a ``Period``."""
+    ``DEFAULT_DAYS`` ending today. Both load into one ``period``, beside
+    whatever else a report's query adds."""
 
     DEFAULT_DAYS = 30
 
@@ -64,10 +65,10 @@ class PeriodQuery(Schema):
             raise ValidationError("A period is at most 366 days.", field_name="since")
 
     @post_load
-    def _period(self, data, **_kwargs) -> Period:
-        until = data.get("until") or utcnow().date()
-        since = data.get("since") or until - timedelta(days=self.DEFAULT_DAYS - 1)
-        return Period(since, until)
+    def _period(self, data, **_kwargs) -> dict:
+        until = data.pop("until", None) or utcnow().date()
+        since = data.pop("since", None) or until - timedelta(days=self.DEFAULT_DAYS - 1)
+        return {**data, "period": Period(since, until)}
 
 
 def hours(span: timedelta) -> float:

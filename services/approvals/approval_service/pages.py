@@ -139,7 +139,7 @@ def end_delegation(delegation_id):
 @page_auth(LEADER, DIRECTOR, ADMIN)
 def reports():
     try:
-        period = PERIOD_FORM.load(request.args)
+        period = PERIOD_FORM.load(request.args)["period"]
     except ValidationError as error:
         message = _first_message(error.normalized_messages())
         return render_template("reports.html", error=message, form=request.args), 422

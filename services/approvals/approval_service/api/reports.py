@@ -18,7 +18,7 @@ class Turnaround(MethodView):
     @api_auth(LEADER, DIRECTOR, ADMIN)
     @blp.arguments(PeriodQuery(), location="query")
     @blp.response(200, TurnaroundSchema)
-    def get(self, period):
+    def get(self, query):
         """How fast each level and each approver decided, and how long what waits has waited.
 
         Decisions and escalations count in the period they happened in (by
@@ -27,6 +27,7 @@ class Turnaround(MethodView):
         Turnaround runs from a task's opening to its decision, in hours. The
         director and administrators see every approver; a leader her own tasks.
         """
+        period = query["period"]
         return workflow.describe_turnaround(
             workflow.turnaround_report(db_session(), current_user(), period), period
         )
