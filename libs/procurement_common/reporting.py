@@ -108,4 +108,18 @@ class Ages:
         return cls(columns, hours(max(ages)) if ages else None)
 
     def as_dict(self) -> dict:
-        return {"total": sum(self.columns.values()), **self.columns}
+        return {
+            "total": sum(self.columns.values()),
+            **self.columns,
+            "oldest_hours": self.oldest_hours,
+        }
+
+
+AgesSchema = Schema.from_dict(
+    {
+        "total": fields.Integer(),
+        **{column: fields.Integer() for column in AGE_COLUMNS},
+        "oldest_hours": fields.Float(allow_none=True),
+    },
+    name="Ages",
+)

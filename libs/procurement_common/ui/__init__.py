@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, g, redirect, request
 from flask_wtf.csrf import generate_csrf
+from marshmallow import ValidationError
 
 from ..auth import optional_page_user
 
@@ -62,6 +63,15 @@ def local_datetime(moment: datetime | None) -> str:
     settings = current_app.config["SETTINGS"]
     local = moment.astimezone(ZoneInfo(settings.get("OFFICE_TIMEZONE", "Asia/Shanghai")))
     return f"{_date_text(local.date())} {local:%H:%M}"
+
+
+def first_message(error: ValidationError) -> str:
+    """The first error of a (nested) schema error, with its field, for a flash message."""
+    field, detail = next(iter(error.normalized_messages().items()))
+    while isinstance(detail, dict):
+        field, detail = next(iter(detail.items()))
+    text = detail[0] if isinstance(detail, list) else detail
+    return f"{field}: {text}"
 
 
 def sign_in_at_requests(app: Flask) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
 from procurement_common.reporting import AGE_COLUMNS, PeriodQuery
-from procurement_common.ui import sign_in_at_requests
+from procurement_common.ui import first_message, sign_in_at_requests
 from procurement_common.web import db_session
 
 from . import workflow
@@ -71,7 +71,7 @@ def decide(task_id):
         task = workflow.decide(session, current_user(), task_id, DECISION_FORM.load(body))
         session.commit()
     except ValidationError as error:
-        flash(f"Not saved: {_first_message(error.normalized_messages())}", "error")
+        flash(f"Not saved: {first_message(error)}", "error")
     except REFUSED as error:
         flash(f"Not saved: {error}", "error")
     else:
@@ -108,7 +108,7 @@ def delegate():
         delegation = workflow.add_delegation(session, current_user(), data)
         session.commit()
     except ValidationError as error:
-        flash(f"Not saved: {_first_message(error.normalized_messages())}", "error")
+        flash(f"Not saved: {first_message(error)}", "error")
     except REFUSED as error:
         flash(f"Not saved: {error}", "error")
     else:
@@ -141,7 +141,7 @@ def reports():
     try:
         period = PERIOD_FORM.load(request.args)["period"]
     except ValidationError as error:
-        message = _first_message(error.normalized_messages())
+        message = first_message(error)
         return render_template("reports.html", error=message, form=request.args), 422
     report = workflow.turnaround_report(db_session(), current_user(), period)
     return render_template(
@@ -150,12 +150,3 @@ def reports():
         age_columns=AGE_COLUMNS,
         form=request.args,
     )
-
-
-def _first_message(messages) -> str:
-    """The first error of a (nested) schema error, with its field."""
-    field, detail = next(iter(messages.items()))
-    while isinstance(detail, dict):
-        field, detail = next(iter(detail.items()))
-    text = detail[0] if isinstance(detail, list) else detail
-    return f"{field}: {text}"

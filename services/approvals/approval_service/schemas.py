@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
-from procurement_common.reporting import AGE_COLUMNS
+from procurement_common.reporting import AgesSchema
 
 from .rules import Decision, TaskStatus
 
@@ -141,15 +141,6 @@ class DelegationOutSchema(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
 
-WaitingSchema = Schema.from_dict(
-    {
-        "total": fields.Integer(),
-        **{column: fields.Integer() for column in AGE_COLUMNS},
-    },
-    name="Waiting",
-)
-
-
 class DeskSchema(Schema):
     decided = fields.Integer(metadata={"description": "Tasks decided in the period."})
     approved = fields.Integer()
@@ -165,8 +156,7 @@ class DeskSchema(Schema):
     p90_hours = fields.Float(
         allow_none=True, metadata={"description": "Nine in ten took no longer."}
     )
-    waiting = fields.Nested(WaitingSchema, metadata={"description": "Pending now, by age."})
-    oldest_waiting_hours = fields.Float(allow_none=True)
+    waiting = fields.Nested(AgesSchema, metadata={"description": "Pending now, by age."})
 
 
 class LevelDeskSchema(DeskSchema):

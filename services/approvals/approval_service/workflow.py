@@ -949,7 +949,6 @@ def describe_turnaround(report: turnaround.Report, period: Period) -> dict:
             **key,
             **dataclasses.asdict(desk),
             "waiting": desk.waiting.as_dict(),
-            "oldest_waiting_hours": desk.waiting.oldest_hours,
         }
 
     return {

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Row, Select, bindparam, insert, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,7 +20,9 @@ from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
 from procurement_common.db import new_id, reading_before_writing, utcnow, writing_together
 from procurement_common.events import Event
+from procurement_common.reporting import Period
 
+from . import progress
 from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
 from .models import (
     APPEND_HISTORY,
@@ -383,3 +385,76 @@ def _event(event_type: str, request: SupplyRequest, data: dict) -> Event:
 
 def _publish(session: Session, event_type: str, request: SupplyRequest, data: dict) -> None:
     messaging.record(session, _event(event_type, request, data))
+
+
+# -- the progress report ---------------------------------------------------------
+def report_department(principal: Principal, department: str | None) -> str | None:
+    """Whose requests the progress report covers: ``None`` for every department.
+
+    Leaders see their own department; clerks and the director any, or all.
+    """
+    if principal.has_any(CLERK, DIRECTOR):
+        return department
+    if department in (None, principal.department):
+        return principal.department
+    raise Forbidden("You may only see your own department's figures.")
+
+
+def progress_report(
+    session: Session, department: str | None, period: Period, now=None
+) -> progress.Progress:
+    """The stages finished in the period, and what is still on its way now."""
+    now = now or utcnow()
+    of_department = (SupplyRequest.department == department) if department is not None else true()
+    # Whole histories of the requests that moved in the period: a stage that
+    # ended in it may have started long before.
+    moved = (
+        select(HistoryEntry.request_id)
+        .where(HistoryEntry.at >= period.start, HistoryEntry.at < period.end)
+        .distinct()
+    )
+    rows = session.execute(
+        select(HistoryEntry.request_id, HistoryEntry.status, HistoryEntry.at)
+        .join(SupplyRequest, SupplyRequest.id == HistoryEntry.request_id)
+        .where(HistoryEntry.request_id.in_(moved), of_department)
+        .order_by(HistoryEntry.request_id, HistoryEntry.id)
+    )
+    histories: dict[str, list] = {}
+    for request_id, status, at in rows:
+        histories.setdefault(request_id, []).append((Status(status), at))
+    # Since when each open request has been in its status: its latest entry of it.
+    since = (
+        select(func.max(HistoryEntry.at))
+        .where(
+            HistoryEntry.request_id == SupplyRequest.id,
+            HistoryEntry.status == SupplyRequest.status,
+        )
+        .scalar_subquery()
+    )
+    still_open = session.execute(
+        select(SupplyRequest.status, func.coalesce(since, SupplyRequest.updated_at)).where(
+            SupplyRequest.status.in_(progress.WAITING), of_department
+        )
+    )
+    return progress.progress(
+        histories.values(),
+        [progress.Open(Status(status), at) for status, at in still_open],
+        period,
+        now,
+    )
+
+
+def describe_progress(session: Session, principal: Principal, query: dict) -> dict:
+    """The progress report as the API and the page show it."""
+    department = report_department(principal, query.get("department"))
+    report = progress_report(session, department, query["period"])
+    return {
+        "since": query["period"].since,
+        "until": query["period"].until,
+        "department": department,
+        "as_of": report.as_of,
+        "stages": report.stages,
+        "waiting": [
+            {"status": status, **ages.as_dict()} for status, ages in report.waiting.items()
+        ],
+    }

@@ -1,4 +1,5 @@
-"""Server-rendered pages for staff (sign-in, my requests, new request, one request).
+"""Server-rendered pages for staff (sign-in, my requests, new request, one request),
+and the progress report for leaders, the clerk and the director.
 
 The pages call the same actions and load the same schemas as the JSON API;
 they only turn forms into input and results into HTML. Every form that
@@ -24,6 +25,8 @@ from sqlalchemy import select
 
 from procurement_common.auth import COOKIE_NAME, current_user, issue_token, page_auth
 from procurement_common.pagination import paginate
+from procurement_common.reporting import AGE_COLUMNS
+from procurement_common.ui import first_message
 from procurement_common.web import db_session
 
 from . import actions
@@ -31,9 +34,16 @@ from .accounts import SignInRefused, authenticate, principal_of
 from .domain import RuleBroken, Status, allowed_actions, can_edit
 from .forms import RequestForm
 from .models import CatalogItem, User
-from .schemas import NoteSchema, RequestInSchema, RequestQuerySchema, TokenInSchema
+from .schemas import (
+    NoteSchema,
+    ProgressQuerySchema,
+    RequestInSchema,
+    RequestQuerySchema,
+    TokenInSchema,
+)
 
 pages = Blueprint("pages", __name__, template_folder="templates")
+PROGRESS_FORM = ProgressQuerySchema()
 
 
 def _settings():
@@ -146,6 +156,30 @@ def department_requests():
     # Leaders see their own department; clerks and the director may pick any.
     choices = actions.departments(db_session()) if user.has_any("clerk", "director") else []
     return _list_page("Department requests", query, department, departments=choices)
+
+
+@pages.get("/reports")
+@page_auth("leader", "clerk", "director")
+def progress_report():
+    user = current_user()
+    session = db_session()
+    choices = actions.departments(session) if user.has_any("clerk", "director") else []
+    try:
+        query = PROGRESS_FORM.load(request.args)
+    except ValidationError as error:
+        return render_template(
+            "requests/progress.html",
+            error=first_message(error),
+            form=request.args,
+            departments=choices,
+        ), 422
+    return render_template(
+        "requests/progress.html",
+        report=actions.describe_progress(session, user, query),
+        age_columns=AGE_COLUMNS,
+        form=request.args,
+        departments=choices,
+    )
 
 
 # -- asking, and editing what was returned -----------------------------------

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
+from procurement_common.reporting import AgesSchema, PeriodQuery
 
 from .domain import Status, allowed_actions
 
@@ -152,3 +153,37 @@ class UserOutSchema(Schema):
     name = fields.String()
     department = fields.String(attribute="department_code")
     roles = fields.Function(lambda user: sorted(user.roles))
+
+
+class ProgressQuerySchema(PeriodQuery):
+    department = Text(
+        allow_none=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "One department's code; every department's if not given."},
+    )
+
+
+class StageSchema(Schema):
+    stage = fields.String(attribute="stage.name")
+    label = fields.String(attribute="stage.label")
+    completed = fields.Integer(metadata={"description": "Requests that finished it in the period."})
+    median_hours = fields.Float(allow_none=True)
+    p90_hours = fields.Float(
+        allow_none=True, metadata={"description": "Nine in ten took no longer."}
+    )
+
+
+class WaitingStatusSchema(AgesSchema):
+    status = fields.String()
+
+
+class ProgressSchema(Schema):
+    since = fields.Date()
+    until = fields.Date()
+    department = fields.String(allow_none=True)
+    as_of = fields.DateTime(metadata={"description": "When the open requests were counted."})
+    stages = fields.List(fields.Nested(StageSchema))
+    waiting = fields.List(
+        fields.Nested(WaitingStatusSchema),
+        metadata={"description": "Open requests by status, counted by time in it."},
+    )
