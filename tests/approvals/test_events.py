@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from approvals_support import cancelled_event, submitted_event
+from sqlalchemy import select
+
+from approval_service import workflow
+from approval_service.models import KnownApprover
 
 
 def test_an_event_delivered_twice_makes_one_task(approvals):
@@ -93,3 +97,16 @@ def test_a_message_that_is_not_an_event_is_poison(approvals):
 
     outcome = service.consumer(approvals.settings, consumer).apply(b'{"type": "request.submitted"}')
     assert outcome == "poison"
+
+
+def test_the_leaders_a_submission_names_become_known_even_after_a_rolled_back_try(approvals):
+    sessions = approvals.database.sessions
+    with sessions() as session:
+        workflow.know_approvers(session, "new.head")
+        session.rollback()
+    with sessions.begin() as session:
+        workflow.know_approvers(session, "new.head", "wang.fang")
+
+    with sessions() as session:
+        known = set(session.scalars(select(KnownApprover.username)))
+    assert {"new.head", "wang.fang"} <= known

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Connection,
+    Engine,
     Insert,
     Select,
     and_,
@@ -119,16 +121,33 @@ def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.
 
 
 def know_approvers(session: Session, *usernames: str | None) -> None:
-    """Remember leaders; one already known, even by a racing transaction, is skipped."""
+    """Remember leaders; one already known, even by a racing transaction, is skipped.
+
+    Every submission names its department head and director, nearly always
+    known already: writing them again was a seventh of a submission's cost.
+    Names read back as stored are remembered for the engine's life, since
+    the table only grows; a name only written here is not, as its
+    transaction may yet roll back.
+    """
     names = {name for name in usernames if name and name != ADMINS}
-    if not names:
+    known = _KNOWN_APPROVERS.setdefault(session.get_bind(), set())
+    if not names - known:
         return
+    connection = session.connection()
+    known.update(connection.scalars(_KNOWN_AMONG, {"names": sorted(names)}))
     # Rows as parameters rather than in the statement, so its compiled form is
     # cached; nothing the session holds is involved, so no autoflush either.
-    session.connection().execute(
-        _insert_unless_known(session.get_bind().dialect.name),
-        [{"username": name, "first_seen": utcnow()} for name in sorted(names)],
-    )
+    if unknown := names - known:
+        connection.execute(
+            _insert_unless_known(session.get_bind().dialect.name),
+            [{"username": name, "first_seen": utcnow()} for name in sorted(unknown)],
+        )
+
+
+_KNOWN_APPROVERS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+_KNOWN_AMONG = select(KnownApprover.username).where(
+    KnownApprover.username.in_(bindparam("names", expanding=True))
+)
 
 
 @functools.cache
@@ -213,8 +232,8 @@ def receive_submission(session: Session, event: Event) -> None:
     # tables: the unit of work would cost more than the rest of the handler.
     # Nothing is read back, so on PostgreSQL they travel together.
     approval_id = new_id()
+    know_approvers(session, data["department_head"], data["director"])
     with writing_together(session) as connection:
-        know_approvers(session, data["department_head"], data["director"])
         connection.execute(
             _INSERT_ROUND,
             {
