@@ -7,10 +7,20 @@ from datetime import date, timedelta
 import pytest
 from marshmallow import ValidationError
 
+from procurement_common.auth import Principal
 from procurement_common.db import utcnow
-from procurement_common.reporting import Ages, PeriodQuery, age_column, median_hours, p90_hours
+from procurement_common.reporting import (
+    Ages,
+    NotYourDepartment,
+    PeriodQuery,
+    age_column,
+    department_in_view,
+    median_hours,
+    p90_hours,
+)
 
 HOUR = timedelta(hours=1)
+TODAY = utcnow().date()
 
 # fmt: off
 AGES = [
@@ -81,7 +91,10 @@ def test_blank_form_fields_mean_not_given():
 # fmt: off
 BAD = [
     ("a start after the end", {"since": "2026-11-20", "until": "2026-11-10"}, "since", "The period starts after it ends."),
-    ("a start after today, with no end", {"since": "2999-01-01"}, "since", "The period starts after it ends."),
+    ("a start after today", {"since": "2999-01-01"}, "since", f"A report covers days up to today ({TODAY}, UTC)."),
+    ("an end after today", {"until": "2999-01-01"}, "until", f"A report covers days up to today ({TODAY}, UTC)."),
+    ("a day before the records", {"since": "1999-12-31"}, "since", "A day from 2000-01-01 on."),
+    ("the calendar's first days", {"until": "0001-01-05"}, "until", "A day from 2000-01-01 on."),
     ("367 days", {"since": "2025-01-01", "until": "2026-01-02"}, "since", "A period is at most 366 days."),
     ("not a date", {"until": "yesterday"}, "until", "Not a valid date."),
 ]
@@ -97,4 +110,24 @@ def test_a_bad_period_names_its_field(case, given, field, message):
 
 
 def test_a_whole_leap_year_is_a_period():
-    assert PeriodQuery().load({"since": "2028-01-01", "until": "2028-12-31"})["period"].days == 366
+    assert PeriodQuery().load({"since": "2024-01-01", "until": "2024-12-31"})["period"].days == 366
+
+
+def test_what_a_report_does_not_know_is_left_out():
+    assert set(PeriodQuery().load({"page": "2", "since": "2026-01-01"})) == {"period"}
+
+
+def person(*roles: str, department: str = "FIN") -> Principal:
+    return Principal("id", "someone", "Someone", department, frozenset(roles))
+
+
+def test_a_leader_sees_her_own_department_and_no_other():
+    assert department_in_view(person("leader"), None, "clerk") == "FIN"
+    assert department_in_view(person("leader"), "FIN", "clerk") == "FIN"
+    with pytest.raises(NotYourDepartment):
+        department_in_view(person("leader"), "SAL", "clerk")
+
+
+def test_those_who_see_every_department_see_the_one_asked_for_or_all():
+    assert department_in_view(person("clerk", "leader"), "SAL", "clerk", "director") == "SAL"
+    assert department_in_view(person("director"), None, "clerk", "director") is None

@@ -8,11 +8,22 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validates_schema,
+)
 
+from .auth import Principal
 from .db import utcnow
 
 LONGEST = timedelta(days=366)
+# Before it the office kept no records here; it keeps every date computable.
+EARLIEST = date(2000, 1, 1)
 # Upper bounds of the ageing columns; what waits longer is in the last one.
 AGE_LIMITS = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
 AGE_COLUMNS = ("under_1_day", "1_to_3_days", "3_to_7_days", "over_7_days")
@@ -37,6 +48,17 @@ class Period:
         return (self.until - self.since).days + 1
 
 
+def _a_day_so_far(day: date) -> None:
+    # Days to come would count as days nothing happened: a pace would look
+    # slower than it is. Far outside the calendar a default start or the
+    # day after the end cannot even be computed.
+    today = utcnow().date()
+    if day < EARLIEST:
+        raise ValidationError(f"A day from {EARLIEST} on.")
+    if day > today:
+        raise ValidationError(f"A report covers days up to today ({today}, UTC).")
+
+
 class PeriodQuery(Schema):
     """``since`` and ``until`` (``YYYY-MM-DD``, both included); by default the
     ``DEFAULT_DAYS`` ending today. Both load into one ``period``, beside
@@ -44,9 +66,19 @@ class PeriodQuery(Schema):
 
     DEFAULT_DAYS = 30
 
-    since = fields.Date(metadata={"description": "First day (UTC) of the period."})
+    class Meta:
+        # A page's form and the API ignore what they do not know alike.
+        unknown = EXCLUDE
+
+    since = fields.Date(
+        validate=_a_day_so_far,
+        metadata={"description": f"First day (UTC) of the period, {EARLIEST} or later."},
+    )
     until = fields.Date(
-        metadata={"description": "Last day (UTC) of the period; today if not given."}
+        validate=_a_day_so_far,
+        metadata={
+            "description": "Last day (UTC) of the period, today at most; today if not given."
+        },
     )
 
     @pre_load
@@ -69,6 +101,23 @@ class PeriodQuery(Schema):
         until = data.pop("until", None) or utcnow().date()
         since = data.pop("since", None) or until - timedelta(days=self.DEFAULT_DAYS - 1)
         return {**data, "period": Period(since, until)}
+
+
+class NotYourDepartment(Exception):
+    """A leader asked for another department's figures (HTTP 403)."""
+
+
+def department_in_view(principal: Principal, asked: str | None, *see_all: str) -> str | None:
+    """Whose figures a report shows: ``None`` for every department.
+
+    Those holding a ``see_all`` role see the department asked for, or all;
+    anyone else (a leader) her own department, and no other.
+    """
+    if principal.has_any(*see_all):
+        return asked
+    if asked in (None, principal.department):
+        return principal.department
+    raise NotYourDepartment("You may only see your own department's figures.")
 
 
 def hours(span: timedelta) -> float:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .migrations import upgrade
 from .outbox import MessagingTables
+from .reporting import NotYourDepartment
 from .settings import ConfigurationError, Settings
 from .web import Database, create_service_app
 
@@ -62,7 +63,7 @@ class Service:
         if settings.get("MIGRATE_ON_START", "1") == "1":
             upgrade(app.extensions["database"].engine, self.migrations)
         self.install(app, api, settings)
-        for exception_class, status in self.errors.items():
+        for exception_class, status in {NotYourDepartment: 403, **self.errors}.items():
             app.extensions["map_error"](exception_class, status)
         return app
 

@@ -131,6 +131,7 @@ def make_approval(
     leader_assigned: bool = False,
     needed_by: str | None = None,
     submitted_at: str = "2024-05-01T09:00:00+00:00",
+    department: str = "FIN",
 ) -> Event:
     return Event.new(
         ev.APPROVAL_APPROVED,
@@ -143,7 +144,7 @@ def make_approval(
                 for sku, quantity in lines.items()
             ],
             "requester": "zhang.wei",
-            "department": "FIN",
+            "department": department,
             "urgency": urgency,
             "leader_assigned": leader_assigned,
             "needed_by": needed_by,

@@ -92,6 +92,8 @@ EXPECTED = {
         ("GET", "/api/v1/alerts/stream"): PUBLIC,
         ("GET", "/api/v1/reorder-suggestions"): SIGNED,
         ("GET", "/api/v1/reorder-suggestions.csv"): SIGNED,
+        ("GET", "/api/v1/reports/usage"): only("leader", "director", "clerk", "admin"),
+        ("GET", "/api/v1/reports/usage.csv"): only("leader", "director", "clerk", "admin"),
         ("GET", "/"): SIGNED,
         ("GET", "/items/<sku>"): SIGNED,
         ("GET", "/receive"): FOR_CLERK,
@@ -102,6 +104,8 @@ EXPECTED = {
         ("POST", "/handouts"): FOR_CLERK,
         ("GET", "/reorder"): FOR_CLERK,
         ("GET", "/reorder.csv"): FOR_CLERK,
+        ("GET", "/reports/usage"): only("leader", "director", "clerk", "admin"),
+        ("GET", "/reports/usage.csv"): only("leader", "director", "clerk", "admin"),
     },
     "approvals": {
         **EVERY_SERVICE,

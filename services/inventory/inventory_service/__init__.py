@@ -14,7 +14,7 @@ from .stockroom import NotFound
 
 
 def install(app, api, settings):
-    from .api import alerts, items, movements, reorder, reservations
+    from .api import alerts, items, movements, reorder, reservations, usage
     from .pages import install_pages
 
     for blueprint in (
@@ -25,6 +25,7 @@ def install(app, api, settings):
         reservations.handouts,
         alerts.blp,
         reorder.blp,
+        usage.blp,
     ):
         app.extensions["register_api"](blueprint)
     install_pages(app)

@@ -1,7 +1,10 @@
 """The clerk's pages: the stock list, receiving goods, recording a count,
-the hand-out queue and the reorder suggestions."""
+the hand-out queue and the reorder suggestions; and the usage report, which
+leaders, the director and the administrators read too."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -19,21 +22,30 @@ from procurement_common.auth import CLERK, current_user, page_auth
 from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
-from .api.reorder import csv_response
+from .api.reorder import suggestions_csv
+from .api.usage import report, usage_csv
 from .models import Item, LedgerEntry
-from .queries import handout_queue, items_query, reorder_suggestions
-from .schemas import AdjustmentInSchema, ReceiptInSchema
+from .queries import departments, handout_queue, items_query, reorder_suggestions
+from .schemas import AdjustmentInSchema, ReceiptInSchema, UsageQuerySchema
 from .stock import StockRuleBroken
 from .stockroom import Stockroom
+from .usage import READERS, SEE_EVERY_DEPARTMENT
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
 LEDGER_LINES = 100
+USAGE_QUERY = UsageQuerySchema()
 
 
 def install_pages(app: Flask) -> None:
     app.register_blueprint(pages)
     sign_in_at_requests(app)
+
+
+@pages.context_processor
+def _report_readers():
+    # _nav.html links the usage report for those who may read it.
+    return {"report_readers": READERS}
 
 
 def _form(schema: Schema) -> tuple[dict | None, dict]:
@@ -143,4 +155,36 @@ def reorder():
 @pages.get("/reorder.csv")
 @page_auth(CLERK)
 def reorder_csv():
-    return csv_response(reorder_suggestions(db_session()))
+    return suggestions_csv(reorder_suggestions(db_session()))
+
+
+def _usage_query() -> tuple[dict | None, dict]:
+    """The report's period and department from the address: ``(query, errors)``."""
+    try:
+        return USAGE_QUERY.load(request.args), {}
+    except ValidationError as error:
+        return None, error.normalized_messages()
+
+
+@pages.get("/reports/usage")
+@page_auth(*READERS)
+def usage_report():
+    query, errors = _usage_query()
+    sees_all = current_user().has_any(*SEE_EVERY_DEPARTMENT)
+    return render_template(
+        "usage.html",
+        report=report(query) if query else None,
+        form=request.args,
+        errors=errors,
+        departments=departments(db_session()) if sees_all else [],
+    ), (422 if errors else 200)
+
+
+@pages.get("/reports/usage.csv")
+@page_auth(*READERS)
+def usage_report_csv():
+    query, errors = _usage_query()
+    if errors:
+        # The page says what is wrong with the dates, next to them.
+        return redirect(f"{url_for('pages.usage_report')}?{urlencode(request.args)}", code=303)
+    return usage_csv(report(query))

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
+from procurement_common.reporting import PeriodQuery
 from procurement_common.web import db_session
 
 from .models import Item
@@ -236,3 +237,56 @@ class SuggestionListSchema(Schema):
     items = fields.List(fields.Nested(SuggestionSchema))
     total = fields.Integer()
     cost = fields.Decimal(as_string=True, places=2)
+
+
+# -- the usage report ----------------------------------------------------------
+class UsageQuerySchema(PeriodQuery):
+    """The usage report's period, by default the 90 days ending today, and department."""
+
+    DEFAULT_DAYS = 90
+
+    department = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "One department; a leader may only ask for her own."},
+    )
+
+
+class DepartmentUsageSchema(Schema):
+    department = fields.String(allow_none=True)
+    sku = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    quantity = fields.Integer()
+    requests = fields.Integer()
+    unit_cost = fields.Decimal(as_string=True, places=2)
+    value = fields.Decimal(as_string=True, places=2)
+
+
+class ItemUsageSchema(Schema):
+    sku = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    quantity = fields.Integer()
+    unit_cost = fields.Decimal(as_string=True, places=2)
+    value = fields.Decimal(as_string=True, places=2)
+    per_30_days = fields.Float()
+    available = fields.Integer()
+    days_of_cover = fields.Integer(allow_none=True)
+
+
+class UsageTotalsSchema(Schema):
+    quantity = fields.Integer()
+    requests = fields.Integer()
+    value = fields.Decimal(as_string=True, places=2)
+
+
+class UsageReportSchema(Schema):
+    since = fields.Date()
+    until = fields.Date()
+    days = fields.Integer()
+    department = fields.String(allow_none=True)
+    by_department = fields.List(fields.Nested(DepartmentUsageSchema))
+    by_item = fields.List(fields.Nested(ItemUsageSchema))
+    totals = fields.Nested(UsageTotalsSchema)

@@ -20,7 +20,7 @@ from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
 from procurement_common.db import new_id, reading_before_writing, utcnow, writing_together
 from procurement_common.events import Event
-from procurement_common.reporting import Period
+from procurement_common.reporting import Period, department_in_view
 
 from . import progress
 from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
@@ -388,18 +388,6 @@ def _publish(session: Session, event_type: str, request: SupplyRequest, data: di
 
 
 # -- the progress report ---------------------------------------------------------
-def report_department(principal: Principal, department: str | None) -> str | None:
-    """Whose requests the progress report covers: ``None`` for every department.
-
-    Leaders see their own department; clerks and the director any, or all.
-    """
-    if principal.has_any(CLERK, DIRECTOR):
-        return department
-    if department in (None, principal.department):
-        return principal.department
-    raise Forbidden("You may only see your own department's figures.")
-
-
 def progress_report(
     session: Session, department: str | None, period: Period, now=None
 ) -> progress.Progress:
@@ -446,7 +434,7 @@ def progress_report(
 
 def describe_progress(session: Session, principal: Principal, query: dict) -> dict:
     """The progress report as the API and the page show it."""
-    department = report_department(principal, query.get("department"))
+    department = department_in_view(principal, query.get("department"), CLERK, DIRECTOR)
     report = progress_report(session, department, query["period"])
     return {
         "since": query["period"].since,

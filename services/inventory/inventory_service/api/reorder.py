@@ -9,10 +9,24 @@ from flask_smorest import Blueprint
 from procurement_common.auth import api_auth
 from procurement_common.web import db_session
 
-from ..queries import reorder_suggestions, suggestions_csv
+from ..downloads import csv_file
+from ..queries import reorder_suggestions
 from ..schemas import SuggestionListSchema
 
 blp = Blueprint("reorder", __name__, description="Reorder suggestions")
+
+SUGGESTION_COLUMNS = (
+    "sku",
+    "name",
+    "unit",
+    "quantity",
+    "unit_cost",
+    "cost",
+    "available",
+    "backordered",
+    "reorder_level",
+    "reason",
+)
 
 
 @blp.route("/reorder-suggestions")
@@ -34,12 +48,8 @@ class ReorderSuggestions(MethodView):
 @blp.doc(responses={"200": {"description": "The suggestions as CSV", "content": {"text/csv": {}}}})
 def reorder_suggestions_csv():
     """The same suggestions as CSV, for a spreadsheet or a supplier."""
-    return csv_response(reorder_suggestions(db_session()))
+    return suggestions_csv(reorder_suggestions(db_session()))
 
 
-def csv_response(suggestions: dict) -> Response:
-    return Response(
-        suggestions_csv(suggestions),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="reorder-suggestions.csv"'},
-    )
+def suggestions_csv(suggestions: dict) -> Response:
+    return csv_file(suggestions["items"], SUGGESTION_COLUMNS, "reorder-suggestions.csv")
