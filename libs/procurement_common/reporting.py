@@ -34,6 +34,10 @@ class Period:
     since: date
     until: date
 
+    @classmethod
+    def ending(cls, until: date, days: int) -> Period:
+        return cls(until - timedelta(days=days - 1), until)
+
     @property
     def start(self) -> datetime:
         return datetime.combine(self.since, time(), UTC)
@@ -99,8 +103,10 @@ class PeriodQuery(Schema):
     @post_load
     def _period(self, data, **_kwargs) -> dict:
         until = data.pop("until", None) or utcnow().date()
-        since = data.pop("since", None) or until - timedelta(days=self.DEFAULT_DAYS - 1)
-        return {**data, "period": Period(since, until)}
+        period = Period.ending(until, self.DEFAULT_DAYS)
+        if since := data.pop("since", None):
+            period = Period(since, until)
+        return {**data, "period": period}
 
 
 class NotYourDepartment(Exception):

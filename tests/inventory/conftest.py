@@ -8,9 +8,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from inventory_service import create_app, service
+from inventory_service.models import Handout
 from procurement_common import events as ev
 from procurement_common.events import Event
 
@@ -173,3 +174,19 @@ def cancelled():
 @pytest.fixture
 def received():
     return lambda request_id: make_closed(ev.REQUEST_RECEIVED, request_id)
+
+
+@pytest.fixture
+def hand_out(client, clerk, deliver, approved, database):
+    """Approve, reserve and hand out a request for a department, at a chosen moment."""
+
+    def hand_out(request_id, lines, at, department="FIN"):
+        deliver(approved(request_id, lines, department=department))
+        response = client.post("/api/v1/handouts", json={"request_id": request_id}, headers=clerk)
+        assert response.status_code == 200, response.json
+        with database.engine.begin() as connection:
+            connection.execute(
+                update(Handout).where(Handout.request_id == request_id).values(at=at)
+            )
+
+    return hand_out

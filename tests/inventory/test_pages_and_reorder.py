@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from procurement_common.auth import COOKIE_NAME
+from procurement_common.db import utcnow
 
 
 @pytest.fixture
@@ -139,3 +142,38 @@ def test_an_items_ledger_page_lists_its_movements(browser, add_item):
     page = browser.get("/items/PAPER-A4").get_data(as_text=True)
     assert "opening stock" in page
     assert browser.get("/items/NO-SUCH").status_code == 404
+
+
+def test_an_item_running_down_at_its_recent_pace_is_suggested_before_it_is_low(
+    client, clerk, add_item, hand_out
+):
+    add_item("PAPER-A4", on_hand=110, reorder_level=40, reorder_quantity=100, unit="ream")
+    hand_out("a-month-ago", {"PAPER-A4": 60}, utcnow() - timedelta(days=30))
+
+    (paper,) = client.get("/api/v1/reorder-suggestions", headers=clerk).json["items"]
+
+    # 50 available; at 60 in 90 days, 10 more go out in the 14 days an order takes.
+    assert (paper["available"], paper["expected_use"], paper["quantity"]) == (50, 10, 100)
+    assert "about 10 more go out in the 14 days an order takes" in paper["reason"]
+
+
+def test_only_the_last_90_days_set_the_pace(client, clerk, add_item, hand_out):
+    add_item("PAPER-A4", on_hand=110, reorder_level=40, reorder_quantity=100)
+    hand_out("last-season", {"PAPER-A4": 60}, utcnow() - timedelta(days=91))
+
+    assert client.get("/api/v1/reorder-suggestions", headers=clerk).json["items"] == []
+
+
+def test_the_lead_time_is_the_offices_to_set(app, client, clerk, add_item, hand_out, monkeypatch):
+    add_item("PAPER-A4", on_hand=110, reorder_level=40, reorder_quantity=100)
+    hand_out("a-month-ago", {"PAPER-A4": 60}, utcnow() - timedelta(days=30))
+    settings = app.config["SETTINGS"]
+
+    def suggested(lead_days: str) -> list[dict]:
+        extra = {**settings.extra, "REORDER_LEAD_DAYS": lead_days}
+        monkeypatch.setitem(app.config, "SETTINGS", replace(settings, extra=extra))
+        return client.get("/api/v1/reorder-suggestions", headers=clerk).json["items"]
+
+    assert suggested("3") == []  # 2 more go out: 48 stay above the level of 40
+    (paper,) = suggested("45")
+    assert (paper["expected_use"], paper["quantity"]) == (30, 100)

@@ -10,6 +10,7 @@ from inventory_service.stock import (
     AlertChange,
     Claim,
     Level,
+    Outlook,
     Priority,
     StockRuleBroken,
     alert_change,
@@ -126,3 +127,28 @@ def test_backorders_count_against_stock_and_raise_the_order_when_needed():
 def test_the_order_is_at_least_the_reorder_quantity():
     assert order_quantity(available=9, reorder_level=10, reorder_quantity=20) == 20
     assert order_quantity(available=-15, reorder_level=10, reorder_quantity=20) == 26
+
+
+def test_an_item_that_would_reach_its_level_before_an_order_arrives_is_ordered_now():
+    outlook = Outlook(quantity=12, lead_days=14, pace_days=90)
+
+    suggestion = reorder_suggestion(Level(50, 0, 40), 0, 100, "ream", outlook)
+
+    assert suggestion.quantity == 100
+    assert suggestion.reason == (
+        "50 ream available (50 on hand, 0 reserved); reorder level 40. At the pace of the"
+        " last 90 days, about 12 more go out in the 14 days an order takes. Ordering 100"
+        " brings it to 150."
+    )
+
+
+def test_an_item_that_stays_above_its_level_until_an_order_arrives_needs_none():
+    outlook = Outlook(quantity=9, lead_days=14, pace_days=90)
+
+    assert reorder_suggestion(Level(50, 0, 40), 0, 100, "ream", outlook) is None
+
+
+def test_the_order_also_covers_what_goes_out_before_it_arrives():
+    outlook = Outlook(quantity=30, lead_days=14, pace_days=90)
+
+    assert reorder_suggestion(Level(10, 0, 10), 0, 20, "box", outlook).quantity == 31

@@ -8,9 +8,7 @@ import io
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import update
 
-from inventory_service.models import Handout
 from procurement_common.auth import COOKIE_NAME
 from procurement_common.db import utcnow
 
@@ -21,22 +19,6 @@ PERIOD = f"since={SINCE}&until={UNTIL}"
 FIRST_MOMENT = datetime.combine(SINCE, time.min, UTC)
 LAST_MOMENT = datetime.combine(UNTIL, time.max, UTC)
 A_MICROSECOND = timedelta(microseconds=1)
-
-
-@pytest.fixture
-def hand_out(client, clerk, deliver, approved, database):
-    """Approve, reserve and hand out a request for a department, at a chosen moment."""
-
-    def hand_out(request_id, lines, at, department="FIN"):
-        deliver(approved(request_id, lines, department=department))
-        response = client.post("/api/v1/handouts", json={"request_id": request_id}, headers=clerk)
-        assert response.status_code == 200, response.json
-        with database.engine.begin() as connection:
-            connection.execute(
-                update(Handout).where(Handout.request_id == request_id).values(at=at)
-            )
-
-    return hand_out
 
 
 @pytest.fixture

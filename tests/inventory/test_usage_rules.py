@@ -58,3 +58,9 @@ def test_items_are_ordered_by_their_exact_cover_not_the_rounded_days():
     sooner = Pace("B-SOONER", handed_out=1, days=10, available=1)
     assert later.days_of_cover == sooner.days_of_cover == 10
     assert fewest_days_of_cover_first([later, sooner]) == [sooner, later]
+
+
+def test_what_goes_out_in_the_coming_days_is_rounded_up():
+    assert Pace("PAPER", handed_out=60, days=90, available=0).expected_in(14) == 10
+    assert Pace("PAPER", handed_out=90, days=90, available=0).expected_in(14) == 14
+    assert Pace("PAPER", handed_out=0, days=90, available=0).expected_in(14) == 0

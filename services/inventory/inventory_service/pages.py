@@ -22,10 +22,10 @@ from procurement_common.auth import CLERK, current_user, page_auth
 from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
-from .api.reorder import suggestions_csv
+from .api.reorder import suggestions, suggestions_csv
 from .api.usage import report, usage_csv
 from .models import Item, LedgerEntry
-from .queries import departments, handout_queue, items_query, reorder_suggestions
+from .queries import departments, handout_queue, items_query
 from .schemas import AdjustmentInSchema, ReceiptInSchema, UsageQuerySchema
 from .stock import StockRuleBroken
 from .stockroom import Stockroom
@@ -149,13 +149,13 @@ def hand_out():
 @pages.get("/reorder")
 @page_auth(CLERK)
 def reorder():
-    return render_template("reorder.html", suggestions=reorder_suggestions(db_session()))
+    return render_template("reorder.html", suggestions=suggestions())
 
 
 @pages.get("/reorder.csv")
 @page_auth(CLERK)
 def reorder_csv():
-    return suggestions_csv(reorder_suggestions(db_session()))
+    return suggestions_csv(suggestions())
 
 
 def _usage_query() -> tuple[dict | None, dict]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Select, distinct, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from procurement_common.db import utcnow
 from procurement_common.reporting import Period
 
 from . import stock, usage
@@ -57,8 +58,20 @@ def handout_queue(session: Session) -> list[Reservation]:
     return sorted(waiting, key=lambda reservation: reservation.priority.key())
 
 
-def reorder_suggestions(session: Session) -> dict:
-    """Items to buy now, how many, and why."""
+def reorder_suggestions(session: Session, lead_days: int = 0, now=None) -> dict:
+    """Items to buy now, how many, and why.
+
+    ``lead_days`` is how long an order takes to arrive: what goes out in
+    that time at the pace of the last ``usage.PACE_DAYS`` counts against stock.
+    """
+    recent = Period.ending((now or utcnow()).date(), usage.PACE_DAYS)
+    handed = dict(
+        session.execute(
+            _handed_out(
+                select(HandoutLine.sku, func.sum(HandoutLine.quantity)), recent, None
+            ).group_by(HandoutLine.sku)
+        ).all()
+    )
     backordered = dict(
         session.execute(
             select(ReservationLine.sku, func.sum(ReservationLine.backordered))
@@ -70,7 +83,11 @@ def reorder_suggestions(session: Session) -> dict:
     lines = []
     for item in session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.sku)):
         waiting = backordered.get(item.sku) or 0
-        suggestion = stock.reorder_suggestion(item.level, waiting, item.reorder_quantity, item.unit)
+        pace = usage.Pace(item.sku, handed.get(item.sku) or 0, recent.days, item.available)
+        outlook = stock.Outlook(pace.expected_in(lead_days), lead_days, recent.days)
+        suggestion = stock.reorder_suggestion(
+            item.level, waiting, item.reorder_quantity, item.unit, outlook
+        )
         if suggestion is None:
             continue
         lines.append(
@@ -84,6 +101,7 @@ def reorder_suggestions(session: Session) -> dict:
                 "reserved": item.reserved,
                 "available": item.available,
                 "backordered": waiting,
+                "expected_use": outlook.quantity,
                 "reorder_level": item.reorder_level,
                 "reorder_quantity": item.reorder_quantity,
                 "quantity": suggestion.quantity,

@@ -11,6 +11,7 @@ from procurement_common.web import db_session
 
 from .models import Item
 from .stock import Status
+from .usage import PACE_DAYS
 
 MAX_QUANTITY = 10000
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -230,6 +231,12 @@ class SuggestionSchema(Schema):
     reorder_quantity = fields.Integer()
     quantity = fields.Integer()
     cost = fields.Decimal(as_string=True, places=2)
+    expected_use = fields.Integer(
+        metadata={
+            "description": "What is likely to go out before an order arrives "
+            "(REORDER_LEAD_DAYS at the pace of the last 90 days)."
+        }
+    )
     reason = fields.String()
 
 
@@ -243,7 +250,7 @@ class SuggestionListSchema(Schema):
 class UsageQuerySchema(PeriodQuery):
     """The usage report's period, by default the 90 days ending today, and department."""
 
-    DEFAULT_DAYS = 90
+    DEFAULT_DAYS = PACE_DAYS
 
     department = Text(
         load_default=None,

@@ -165,26 +165,50 @@ class Suggestion:
     reason: str
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """What is likely to go out before an order arrives: ``lead_days`` at the
+    pace of the last ``pace_days``."""
+
+    quantity: int = 0
+    lead_days: int = 0
+    pace_days: int = 0
+
+
+NOTHING_EXPECTED = Outlook()
+
+
 def reorder_suggestion(
-    level: Level, backordered: int, reorder_quantity: int, unit: str
+    level: Level,
+    backordered: int,
+    reorder_quantity: int,
+    unit: str,
+    outlook: Outlook = NOTHING_EXPECTED,
 ) -> Suggestion | None:
     """How much to buy now, and why; ``None`` when the item needs nothing.
 
     Backorders are demand already approved, so they count against stock as
-    reservations do. The order is the reorder quantity, or more when that
-    would not lift the item back above its reorder level.
+    reservations do. What the outlook expects to go out before an order
+    could arrive counts too: an item that would reach its reorder level by
+    then is ordered now, so regular needs are met before they run short.
+    The order is the reorder quantity, or more when that would not lift the
+    item back above its reorder level.
     """
     projected = level.available - backordered
-    if projected > level.reorder_level:
+    by_arrival = projected - outlook.quantity
+    if by_arrival > level.reorder_level:
         return None
-    quantity = order_quantity(projected, level.reorder_level, reorder_quantity)
+    quantity = order_quantity(by_arrival, level.reorder_level, reorder_quantity)
     reason = (
         f"{level.available} {unit} available ({level.on_hand} on hand, {level.reserved} reserved)"
     )
     if backordered:
         reason += f", {backordered} backordered"
-    reason += (
-        f"; reorder level {level.reorder_level}. "
-        f"Ordering {quantity} brings it to {projected + quantity}."
-    )
+    reason += f"; reorder level {level.reorder_level}."
+    if outlook.quantity:
+        reason += (
+            f" At the pace of the last {outlook.pace_days} days, about {outlook.quantity} more"
+            f" go out in the {outlook.lead_days} days an order takes."
+        )
+    reason += f" Ordering {quantity} brings it to {projected + quantity}."
     return Suggestion(quantity, reason)

@@ -19,6 +19,9 @@ SEE_EVERY_DEPARTMENT = (CLERK, DIRECTOR, ADMIN)
 READERS = (LEADER, *SEE_EVERY_DEPARTMENT)
 
 ONE_DECIMAL = Decimal("0.1")
+# The pace of hand-outs is read over this many days, unless a report asks for
+# another period: a season's needs, not one busy week's.
+PACE_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class Pace:
         if not self.handed_out:
             return None
         return Fraction(self.available * self.days, self.handed_out)
+
+    def expected_in(self, days: int) -> int:
+        """What goes out in ``days`` more at this pace, rounded up: better a unit too many."""
+        return math.ceil(Fraction(self.handed_out * days, self.days))
 
     @property
     def days_of_cover(self) -> int | None:

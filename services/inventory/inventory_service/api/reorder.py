@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -24,9 +24,12 @@ SUGGESTION_COLUMNS = (
     "cost",
     "available",
     "backordered",
+    "expected_use",
     "reorder_level",
     "reason",
 )
+# How long an order takes to arrive, unless REORDER_LEAD_DAYS says otherwise.
+LEAD_DAYS = "14"
 
 
 @blp.route("/reorder-suggestions")
@@ -36,11 +39,14 @@ class ReorderSuggestions(MethodView):
     def get(self):
         """Items to buy now and how many, with the reason.
 
-        Available stock (on hand less reserved) less what is backordered is
-        compared with the reorder level; the suggestion is the reorder
-        quantity, or more when that would not lift the item above its level.
+        Available stock (on hand less reserved), less what is backordered and
+        less what is likely to go out before an order arrives
+        (``expected_use``: the days of ``REORDER_LEAD_DAYS``, 14 by default,
+        at the pace of the last 90 days' hand-outs), is compared with the
+        reorder level; the suggestion is the reorder quantity, or more when
+        that would not lift the item above its level.
         """
-        return reorder_suggestions(db_session())
+        return suggestions()
 
 
 @blp.route("/reorder-suggestions.csv")
@@ -48,7 +54,12 @@ class ReorderSuggestions(MethodView):
 @blp.doc(responses={"200": {"description": "The suggestions as CSV", "content": {"text/csv": {}}}})
 def reorder_suggestions_csv():
     """The same suggestions as CSV, for a spreadsheet or a supplier."""
-    return suggestions_csv(reorder_suggestions(db_session()))
+    return suggestions_csv(suggestions())
+
+
+def suggestions() -> dict:
+    lead_days = int(current_app.config["SETTINGS"].get("REORDER_LEAD_DAYS", LEAD_DAYS))
+    return reorder_suggestions(db_session(), lead_days)
 
 
 def suggestions_csv(suggestions: dict) -> Response:
