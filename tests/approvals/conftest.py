@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from approvals_support import UNUSED_AMQP_URL, Approvals
 
 from approval_service import create_app
+from procurement_common.auth import COOKIE_NAME
 from procurement_common.db import utcnow
 
 
@@ -37,3 +38,15 @@ def today() -> date:
 @pytest.fixture
 def days():
     return lambda n: timedelta(days=n)
+
+
+@pytest.fixture
+def browser(approvals):
+    """A browser signed in as someone, the way the requests service signs her in."""
+
+    def sign_in(username: str):
+        client = approvals.app.test_client()
+        client.set_cookie(COOKIE_NAME, approvals.token_for(username))
+        return client
+
+    return sign_in

@@ -5,22 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-
-from procurement_common.auth import COOKIE_NAME
-
-
-@pytest.fixture
-def browser(approvals):
-    """A browser signed in as someone, the way the requests service signs her in."""
-
-    def sign_in(username: str):
-        client = approvals.app.test_client()
-        client.set_cookie(COOKIE_NAME, approvals.token_for(username))
-        return client
-
-    return sign_in
-
 
 def csrf_token(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

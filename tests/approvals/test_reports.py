@@ -10,7 +10,6 @@ from sqlalchemy import update
 from approval_service import workflow
 from approval_service.models import DecisionRecord, Task
 from approval_service.workflow import Timing
-from procurement_common.auth import COOKIE_NAME
 from procurement_common.db import utcnow
 
 
@@ -154,16 +153,6 @@ def test_a_bad_period_is_a_422_naming_the_field(approvals, case, period, field, 
 
     assert response.status_code == 422, case
     assert message in " ".join(response.json["errors"]["query"][field]), case
-
-
-@pytest.fixture
-def browser(approvals):
-    def sign_in(username: str):
-        client = approvals.app.test_client()
-        client.set_cookie(COOKIE_NAME, approvals.token_for(username))
-        return client
-
-    return sign_in
 
 
 def test_the_page_shows_each_desk_and_is_linked_from_the_inbox(approvals, browser, opened_ago):
