@@ -72,6 +72,17 @@ def test_a_request_goes_from_submission_to_receipt(system):
     assert paper["reserved"] == 0
     assert paper["on_hand"] == paper["available"]
 
+    # Each service's report counts what it saw of the request.
+    progress = leader.get("requests", "/reports/progress").json()
+    stages = {row["stage"]: row["completed"] for row in progress["stages"]}
+    assert stages["whole"] >= 1 and stages["receipt"] >= 1
+    turnaround = leader.get("approvals", "/reports/turnaround").json()
+    (desk,) = turnaround["approvers"]
+    assert (desk["approver"], desk["decided"] >= 1) == ("li.na", True)
+    usage = clerk.get("inventory", "/reports/usage", params={"department": "FIN"}).json()
+    handed = {row["sku"]: row["quantity"] for row in usage["by_department"]}
+    assert handed["PAPER-A4"] >= 5 and handed["PEN-GEL-BLK"] >= 2
+
 
 def test_bad_input_on_the_path_gets_a_clear_4xx_and_stores_nothing(system):
     staff = system.client("zhang.wei")
