@@ -169,7 +169,11 @@ def test_the_page_shows_each_desk_and_is_linked_from_the_inbox(approvals, browse
     assert page.status_code == 200
     li_na = html.split('<th scope="row">li.na</th>')[1].split("</tr>")[0]
     assert "5.0 h" in li_na
-    assert '<th scope="row">zhao.lei</th>' in html
+    zhao_lei = html.split('<th scope="row">zhao.lei</th>')[1].split("</tr>")[0]
+    cells = [cell.split("<")[0].strip() for cell in zhao_lei.split('<td class="num">')[1:]]
+    # Nothing decided; one task waiting, under a day old.
+    assert cells[:6] == ["0"] * 6
+    assert cells[6:] == ["–", "–", "1", "1", "0", "0", "0", "0.0 h"]
     assert '<th scope="row">Level 1</th>' in html
 
 

@@ -163,6 +163,9 @@ def test_the_page_shows_each_stage_and_is_linked_from_the_department_list(
     row = html.split("Asked → decided</th>")[1].split("</tr>")[0]
     assert "5.0 h" in row
     assert "department FIN" in html
+    waiting = html.split('<th scope="row">Approved</th>')[1].split("</tr>")[0]
+    cells = [cell.split("<")[0] for cell in waiting.split('<td class="num">')[1:]]
+    assert cells == ["1", "1", "0", "0", "0", "2.0 h"]
 
 
 def test_the_page_lets_the_clerk_pick_a_department_and_says_what_is_wrong(signed_in):

@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
-from procurement_common.reporting import AGE_COLUMNS, PeriodQuery
+from procurement_common.reporting import PeriodQuery
 from procurement_common.ui import first_message, sign_in_at_requests
 from procurement_common.web import db_session
 
@@ -147,6 +147,5 @@ def reports():
     return render_template(
         "reports.html",
         report=workflow.describe_turnaround(report, period),
-        age_columns=AGE_COLUMNS,
         form=request.args,
     )

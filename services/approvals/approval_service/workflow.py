@@ -124,7 +124,7 @@ def know_approvers(session: Session, *usernames: str | None) -> None:
     """Remember leaders; one already known, even by a racing transaction, is skipped.
 
     Every submission names its department head and director, nearly always
-    known already: writing them again was a seventh of a submission's cost.
+    known already: writing them again cost a twentieth of the handler's CPU.
     Names read back as stored are remembered for the engine's life, since
     the table only grows; a name only written here is not, as its
     transaction may yet roll back.

@@ -25,7 +25,6 @@ from sqlalchemy import select
 
 from procurement_common.auth import COOKIE_NAME, current_user, issue_token, page_auth
 from procurement_common.pagination import paginate
-from procurement_common.reporting import AGE_COLUMNS
 from procurement_common.ui import first_message
 from procurement_common.web import db_session
 
@@ -176,7 +175,6 @@ def progress_report():
     return render_template(
         "requests/progress.html",
         report=actions.describe_progress(session, user, query),
-        age_columns=AGE_COLUMNS,
         form=request.args,
         departments=choices,
     )
