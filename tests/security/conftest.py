@@ -95,10 +95,16 @@ def world(office) -> World:
     away = {"delegate": "li.na", "starts": str(later), "ends": str(later + timedelta(days=2))}
     delegation = office.call("approvals", "post", "/delegations", "zhao.lei", json=away)
     assert delegation.status_code == 201, delegation.json
+    monthly = {"every": "month", "starts": str(utcnow().date())}
+    standing = office.call(
+        "requests", "post", f"/requests/{reserved}/repeat", "liu.yang", json=monthly
+    )
+    assert standing.status_code == 201, standing.json
     return World(
         pending_request=pending,
         pending_task=task_of(pending),
         reserved_request=reserved,
         decided_task=decided,
         delegation=delegation.json["id"],
+        standing_order=standing.json["id"],
     )

@@ -98,4 +98,5 @@ class World:
     reserved_request: str  # liu.yang's, approved and reserved in the stock room
     decided_task: str
     delegation: str  # zhao.lei's to li.na, from ten days on: nobody asked holds it
+    standing_order: str  # liu.yang's, monthly
     sku: str = "PAPER-A4"

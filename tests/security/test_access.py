@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from procurement_common.auth import COOKIE_NAME, ISSUER, ROLES
+from procurement_common.db import utcnow
 
 from security_support import PERSON_OF_ROLE
 
@@ -37,6 +38,7 @@ FOR_CLERK = only("clerk")
 # her leader zhao.lei and she are not among the role holders asked.
 OWNER_ONLY = Gate(NOBODY)
 A_VALID_REQUEST = {"lines": [{"sku": "PAPER-A4", "quantity": 1}], "purpose": "复印纸"}
+A_REPEAT = {"every": "month", "starts": str(utcnow().date())}
 EVERY_SERVICE = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -63,9 +65,15 @@ EXPECTED = {
         ("POST", "/api/v1/requests/<request_id>/cancel"): OWNER_ONLY,
         ("POST", "/api/v1/requests/<request_id>/receive"): OWNER_ONLY,
         ("GET", "/api/v1/reports/progress"): only("leader", "director", "clerk"),
+        ("POST", "/api/v1/requests/<request_id>/repeat"): Gate(NOBODY, A_REPEAT),
+        ("GET", "/api/v1/standing-orders"): SIGNED,
+        ("POST", "/api/v1/standing-orders/<order_id>/stop"): OWNER_ONLY,
         ("GET", "/"): SIGNED,
         ("GET", "/department"): only("leader", "director", "clerk"),
         ("GET", "/reports"): only("leader", "director", "clerk"),
+        ("POST", "/requests/<request_id>/repeat"): OWNER_ONLY,
+        ("GET", "/standing-orders"): SIGNED,
+        ("POST", "/standing-orders/<order_id>/stop"): OWNER_ONLY,
         ("GET", "/requests/new"): SIGNED,
         ("POST", "/requests/new"): SIGNED,
         ("GET", "/requests/<request_id>"): only("director", "clerk"),
@@ -170,6 +178,7 @@ def test_every_route_answers_every_caller_as_the_contract_says(
         "request_id": world.reserved_request,
         "task_id": world.pending_task,
         "delegation_id": world.delegation,
+        "order_id": world.standing_order,
         "sku": world.sku,
         "filename": "missing.css",
     }

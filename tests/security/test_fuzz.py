@@ -38,6 +38,7 @@ def test_every_answer_is_one_the_spec_promises(service, office, world, token_for
         "request_id": world.pending_request,
         "task_id": world.pending_task,
         "delegation_id": world.delegation,
+        "order_id": world.standing_order,
         "sku": world.sku,
     }
     schema = schemathesis.openapi.from_wsgi("/openapi.json", office.apps[service])

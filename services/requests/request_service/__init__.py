@@ -13,10 +13,17 @@ from .models import Base, messaging
 
 
 def install(app, api, settings):
-    from .api import auth, catalog, reports, supply_requests, users
+    from .api import auth, catalog, reports, standing_orders, supply_requests, users
     from .pages import pages
 
-    for blueprint in (auth.blp, supply_requests.blp, catalog.blp, users.blp, reports.blp):
+    for blueprint in (
+        auth.blp,
+        supply_requests.blp,
+        standing_orders.blp,
+        catalog.blp,
+        users.blp,
+        reports.blp,
+    ):
         app.extensions["register_api"](blueprint)
     app.register_blueprint(pages)
 

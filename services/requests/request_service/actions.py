@@ -8,6 +8,7 @@ records the events it causes in the outbox of that same session; only
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,7 +23,8 @@ from procurement_common.db import new_id, reading_before_writing, utcnow, writin
 from procurement_common.events import Event
 from procurement_common.reporting import Period, department_in_view
 
-from . import progress
+from . import progress, standing
+from .accounts import principal_of
 from .domain import Line, Status, can_cancel, can_edit, can_receive, require, total_cost
 from .models import (
     APPEND_HISTORY,
@@ -31,6 +33,7 @@ from .models import (
     HistoryEntry,
     IdempotencyKey,
     RequestLine,
+    StandingOrder,
     SupplyRequest,
     User,
     messaging,
@@ -39,6 +42,8 @@ from .models import (
 
 # Who may assign a request.
 LEADERS = frozenset({LEADER, DIRECTOR})
+# Who did what the service does by itself, in the records.
+SERVICE = "requests"
 
 
 class NotFound(Exception):
@@ -123,14 +128,32 @@ def submit_once(
 
     With an idempotency ``key``, a retry (even one racing the first attempt)
     gets what the first attempt created, and nothing new.
-
-    The new rows go in as plain INSERTs on the session's connection, in its
-    transaction: a brand-new request needs none of the unit of work's change
-    tracking, which used to take a third of a create's time. What is returned
-    carries the same values as a stored request, for the answer.
     """
     if key and (earlier := _submitted_with(session, principal, key)):
         return earlier
+    try:
+        request = _write_submission(session, principal, data, key)
+        session.commit()
+    except IntegrityError:
+        # A racing retry with the same key got there first: answer with its result.
+        session.rollback()
+        earlier = _submitted_with(session, principal, key) if key else None
+        if earlier is None:
+            raise
+        return earlier
+    return request
+
+
+def _write_submission(
+    session: Session, principal: Principal, data: dict, key: str | None, note: str = "Submitted"
+) -> SimpleNamespace:
+    """Write a new request and its ``request.submitted`` in the session's transaction.
+
+    The new rows go in as plain INSERTs on the session's connection: a
+    brand-new request needs none of the unit of work's change tracking,
+    which used to take a third of a create's time. What is returned
+    carries the same values as a stored request, for the answer.
+    """
     with reading_before_writing(session) as connection:
         draft = _draft(connection, principal, data)
     now = utcnow()
@@ -153,7 +176,7 @@ def submit_once(
         "at": now,
         "by": principal.username,
         "acting_for": None,
-        "note": "Submitted",
+        "note": note,
         "round": 1,
     }
     # The answer and the event are read off a plain copy of what is written:
@@ -163,25 +186,16 @@ def submit_once(
     )
     event = _submitted(request, draft.people)
     # Everything is prepared: the writes alone are left for the transaction.
-    try:
-        with writing_together(session) as connection:
-            connection.execute(_INSERT_REQUEST, row)
-            connection.execute(_INSERT_LINES, lines)
-            connection.execute(APPEND_HISTORY, entry)
-            messaging.record(connection, event)
-            if key:
-                connection.execute(
-                    _INSERT_KEY,
-                    {"username": principal.username, "key": key, "request_id": row["id"]},
-                )
-        session.commit()
-    except IntegrityError:
-        # A racing retry with the same key got there first: answer with its result.
-        session.rollback()
-        earlier = _submitted_with(session, principal, key) if key else None
-        if earlier is None:
-            raise
-        return earlier
+    with writing_together(session) as connection:
+        connection.execute(_INSERT_REQUEST, row)
+        connection.execute(_INSERT_LINES, lines)
+        connection.execute(APPEND_HISTORY, entry)
+        messaging.record(connection, event)
+        if key:
+            connection.execute(
+                _INSERT_KEY,
+                {"username": principal.username, "key": key, "request_id": row["id"]},
+            )
     return request
 
 
@@ -446,3 +460,116 @@ def describe_progress(session: Session, principal: Principal, query: dict) -> di
             {"status": status, **ages.as_dict()} for status, ages in report.waiting.items()
         ],
     }
+
+
+# -- standing orders --------------------------------------------------------------
+def repeat_request(
+    session: Session, principal: Principal, request_id: str, data: dict
+) -> StandingOrder:
+    """Ask for one's request again every week, month or quarter, from ``starts`` on."""
+    request = get_own(session, principal, request_id)
+    order = StandingOrder(
+        requester=principal.username,
+        requester_name=principal.name,
+        department=principal.department,
+        purpose=request.purpose,
+        urgency=request.urgency,
+        lines=[{"sku": line.sku, "quantity": line.quantity} for line in request.lines],
+        every=data["every"],
+        day_of_month=data["starts"].day,
+        next_on=data["starts"],
+        created_from=request.id,
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def standing_orders_of(principal: Principal) -> Select:
+    return (
+        select(StandingOrder)
+        .where(StandingOrder.requester == principal.username)
+        .order_by(StandingOrder.active.desc(), StandingOrder.created_at.desc())
+    )
+
+
+def stop_standing_order(session: Session, principal: Principal, order_id: str) -> StandingOrder:
+    """Stop a standing order; stopping it again changes nothing."""
+    order = session.get(StandingOrder, order_id)
+    if order is None:
+        raise NotFound(f"No standing order {order_id}.")
+    if order.requester != principal.username:
+        raise Forbidden("Only the person who made a standing order can stop it.")
+    if order.active:
+        _stop(order, principal.username)
+    return order
+
+
+def _stop(order: StandingOrder, by: str) -> None:
+    order.active = False
+    order.stopped_at = utcnow()
+    order.stopped_by = by
+
+
+def due_standing_orders(session: Session, today: date) -> list[str]:
+    return list(
+        session.scalars(
+            select(StandingOrder.id).where(
+                StandingOrder.active.is_(True), StandingOrder.next_on <= today
+            )
+        )
+    )
+
+
+def submit_standing_order(session: Session, order_id: str, today: date) -> str | None:
+    """Submit a standing order due by ``today`` as a request of its own; commit.
+
+    The order's row is locked and its next due day moved on in the same
+    transaction as the request is written, so two workers never submit one
+    due day twice. A request the catalog no longer allows is not made; the
+    order says why, and tries again on its next day. Returns the new
+    request's id, if one was made.
+    """
+    order = session.get(StandingOrder, order_id, with_for_update=True)
+    if order is None or not order.active or order.next_on > today:
+        session.rollback()
+        return None  # stopped, or another worker took this day
+    submitted_for = order.next_on
+    order.next_on = standing.next_due(
+        submitted_for, standing.Every(order.every), order.day_of_month, today
+    )
+    requester = session.scalar(select(User).where(User.username == order.requester))
+    request_id = None
+    if requester is None or not requester.active:
+        _stop(order, SERVICE)
+        order.last_refusal = f"Stopped on {submitted_for}: {order.requester} no longer works here."
+    else:
+        try:
+            request = _write_submission(
+                session,
+                principal_of(requester),
+                {
+                    "lines": order.lines,
+                    "purpose": order.purpose,
+                    "urgency": order.urgency,
+                    "leader_assigned": False,
+                    "assigned_by": None,
+                    "needed_by": None,
+                },
+                key=None,
+                note=f"Submitted by a standing order (every {order.every}) for {submitted_for}",
+            )
+        except ValidationError as refused:
+            order.last_refusal = f"Not submitted on {submitted_for}: {_refusal(refused)}"
+        else:
+            request_id = order.last_request_id = request.id
+            order.last_refusal = None
+    session.commit()
+    return request_id
+
+
+def _refusal(error: ValidationError) -> str:
+    """What the catalog refused in a standing order's lines, in words."""
+    found = error.normalized_messages()
+    texts = [text for line in found.get("lines", {}).values() for text in line.get("sku", [])]
+    return " ".join(texts) or str(found)

@@ -1,21 +1,23 @@
-"""Timed jobs of the requests worker."""
+"""Timed jobs of the requests worker: filling the catalog copy, submitting standing orders."""
 
 from __future__ import annotations
 
 import json
 import logging
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 
 from sqlalchemy import func, select
 
 from procurement_common.auth import Principal, issue_token
+from procurement_common.db import utcnow
 from procurement_common.events import ItemChanged
 from procurement_common.settings import Settings
 from procurement_common.web import Database
 from procurement_common.worker import TimedJob
 
+from . import actions
 from .handlers import catalog_values
 from .models import CatalogItem
 
@@ -67,11 +69,33 @@ def _fetch_items(settings: Settings):
         page += 1
 
 
+def submit_standing_orders(database: Database, today: date | None = None) -> int:
+    """Submit every standing order due by today, each in its own transaction.
+
+    Returns how many requests were made.
+    """
+    today = today or utcnow().date()
+    with database.sessions() as session:
+        due = actions.due_standing_orders(session, today)
+    made = 0
+    for order_id in due:
+        with database.sessions() as session:
+            made += actions.submit_standing_order(session, order_id, today) is not None
+    if due:
+        log.info("standing orders: %d due, %d requests made", len(due), made)
+    return made
+
+
 def timed_jobs(settings: Settings, database: Database) -> list[TimedJob]:
     return [
         TimedJob(
             "catalog-fill",
             settings.get_float("CATALOG_FILL_INTERVAL_SECONDS", 5.0),
             partial(fill_catalog_if_empty, settings, database),
-        )
+        ),
+        TimedJob(
+            "standing-orders",
+            settings.get_float("STANDING_ORDERS_INTERVAL_SECONDS", 60.0),
+            partial(submit_standing_orders, database),
+        ),
     ]

@@ -1,5 +1,6 @@
 """What the requests service stores: people, departments, the catalog copy,
-supply requests with their lines and history, and idempotency keys."""
+supply requests with their lines and history, idempotency keys and standing
+orders."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     ForeignKey,
     Index,
@@ -166,3 +168,34 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StandingOrder(Base):
+    """A request asked for again on a schedule (``standing.py`` has its rules).
+
+    What to ask for is kept as it was when the order was made; each due day
+    it is submitted afresh, checked against the catalog of that day.
+    """
+
+    __tablename__ = "standing_orders"
+    __table_args__ = (Index("ix_standing_orders_due", "active", "next_on"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    requester: Mapped[str] = mapped_column(String(64), index=True)
+    requester_name: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(16))
+    # [{"sku", "quantity"}], as a request's input takes them.
+    lines: Mapped[list[dict]] = mapped_column(JSON)
+    every: Mapped[str] = mapped_column(String(16))
+    day_of_month: Mapped[int]
+    next_on: Mapped[date]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_from: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+    stopped_by: Mapped[str | None] = mapped_column(String(64))
+    last_request_id: Mapped[str | None] = mapped_column(String(36))
+    # Why the last due day made no request (an item gone from the catalog).
+    last_refusal: Mapped[str | None] = mapped_column(Text)

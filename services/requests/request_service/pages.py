@@ -1,5 +1,5 @@
-"""Server-rendered pages for staff (sign-in, my requests, new request, one request),
-and the progress report for leaders, the clerk and the director.
+"""Server-rendered pages for staff (sign-in, my requests, new request, one request,
+standing orders), and the progress report for leaders, the clerk and the director.
 
 The pages call the same actions and load the same schemas as the JSON API;
 they only turn forms into input and results into HTML. Every form that
@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import COOKIE_NAME, current_user, issue_token, page_auth
+from procurement_common.db import utcnow
 from procurement_common.pagination import paginate
 from procurement_common.ui import first_message
 from procurement_common.web import db_session
@@ -36,6 +37,7 @@ from .models import CatalogItem, User
 from .schemas import (
     NoteSchema,
     ProgressQuerySchema,
+    RepeatInSchema,
     RequestInSchema,
     RequestQuerySchema,
     TokenInSchema,
@@ -43,6 +45,7 @@ from .schemas import (
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 PROGRESS_FORM = ProgressQuerySchema()
+REPEAT_FORM = RepeatInSchema()
 
 
 def _settings():
@@ -278,7 +281,9 @@ def show_request(request_id):
         "requests/detail.html",
         r=supply_request,
         names=names,
+        mine=mine,
         actions=allowed_actions(Status(supply_request.status)) if mine else [],
+        today=utcnow().date(),
     )
 
 
@@ -307,3 +312,38 @@ def cancel(request_id):
 @page_auth()
 def receive(request_id):
     return _act(request_id, actions.confirm_receipt, "Thank you: receipt confirmed.")
+
+
+# -- standing orders -----------------------------------------------------------
+@pages.post("/requests/<request_id>/repeat")
+@page_auth()
+def repeat(request_id):
+    session = db_session()
+    actions.get_own(session, current_user(), request_id)  # a stranger's is a 403, form or not
+    try:
+        data = REPEAT_FORM.load(_fields(RepeatInSchema, request.form))
+    except ValidationError as error:
+        flash(f"Not saved: {first_message(error)}", "error")
+        return redirect(url_for("pages.show_request", request_id=request_id), code=303)
+    order = actions.repeat_request(session, current_user(), request_id, data)
+    session.commit()
+    flash(f"Standing order made: every {order.every}, first on {order.next_on}.")
+    return redirect(url_for("pages.standing_orders"), code=303)
+
+
+@pages.get("/standing-orders")
+@page_auth()
+def standing_orders():
+    session = db_session()
+    orders = session.scalars(actions.standing_orders_of(current_user()).limit(100)).all()
+    return render_template("requests/standing_orders.html", orders=orders)
+
+
+@pages.post("/standing-orders/<order_id>/stop")
+@page_auth()
+def stop_standing_order(order_id):
+    session = db_session()
+    order = actions.stop_standing_order(session, current_user(), order_id)
+    session.commit()
+    flash(f"Standing order stopped: nothing more is asked for every {order.every}.")
+    return redirect(url_for("pages.standing_orders"), code=303)

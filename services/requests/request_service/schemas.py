@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
@@ -11,6 +11,7 @@ from procurement_common.pagination import PageQuery
 from procurement_common.reporting import AgesSchema, PeriodQuery
 
 from .domain import Status, allowed_actions
+from .standing import Every
 
 MAX_LINES = 50
 
@@ -186,4 +187,55 @@ class ProgressSchema(Schema):
     waiting = fields.List(
         fields.Nested(WaitingStatusSchema),
         metadata={"description": "Open requests by status, counted by time in it."},
+    )
+
+
+class RepeatInSchema(Schema):
+    """Ask for a request again on a schedule: a form and its JSON twin."""
+
+    every = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [every.value for every in Every], error="Choose every week, month or quarter."
+        ),
+    )
+    starts = fields.Date(
+        required=True,
+        metadata={"description": "The first day it is submitted; later ones fall on its day."},
+        error_messages={"required": "Say from which day.", "invalid": "Give a date."},
+    )
+
+    @validates("starts")
+    def _from_today_to_a_year_ahead(self, value, **_kwargs):
+        today = datetime.now(UTC).date()
+        if value < today:
+            raise ValidationError("The first day cannot be in the past.")
+        if value - today > timedelta(days=366):
+            raise ValidationError("Start within a year.")
+
+
+class StandingOrderLineSchema(Schema):
+    sku = fields.String()
+    quantity = fields.Integer()
+
+
+class StandingOrderOutSchema(Schema):
+    id = fields.String()
+    requester = fields.String()
+    purpose = fields.String()
+    urgency = fields.String()
+    lines = fields.List(fields.Nested(StandingOrderLineSchema))
+    every = fields.String()
+    next_on = fields.Date(metadata={"description": "When it is next submitted, while active."})
+    active = fields.Boolean()
+    created_from = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    stopped_at = fields.DateTime(allow_none=True)
+    stopped_by = fields.String(allow_none=True)
+    last_request_id = fields.String(
+        allow_none=True, metadata={"description": "The request it last submitted."}
+    )
+    last_refusal = fields.String(
+        allow_none=True,
+        metadata={"description": "Why its last day made no request (an item no longer stocked)."},
     )

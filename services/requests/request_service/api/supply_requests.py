@@ -11,10 +11,12 @@ from procurement_common.web import ERROR, db_session
 from .. import actions
 from ..schemas import (
     NoteSchema,
+    RepeatInSchema,
     RequestInSchema,
     RequestOutSchema,
     RequestQuerySchema,
     RequestSummarySchema,
+    StandingOrderOutSchema,
 )
 
 blp = Blueprint("supply_requests", __name__, url_prefix="/requests", description="Supply requests")
@@ -113,3 +115,24 @@ class Receive(MethodView):
     def post(self, body, request_id):
         """Confirm that what was handed out has arrived."""
         return _act(actions.confirm_receipt, request_id, body.get("note"))
+
+
+@blp.route("/<request_id>/repeat")
+class Repeat(MethodView):
+    @api_auth()
+    @blp.arguments(RepeatInSchema())
+    @blp.response(201, StandingOrderOutSchema)
+    @blp.alt_response(403, schema=ERROR, description="Only the requester may repeat it")
+    @blp.alt_response(404, schema=ERROR, description="No request with this id")
+    def post(self, data, request_id):
+        """Ask for a request again every week, month or quarter: a standing order.
+
+        From ``starts`` on, each due day submits a new request with the same
+        items, quantities, purpose and urgency, which goes through approval
+        like any other. Monthly and quarterly orders fall on the day of the
+        month ``starts`` is on (the month's last day when it is shorter).
+        """
+        session = db_session()
+        order = actions.repeat_request(session, current_user(), request_id, data)
+        session.commit()
+        return order
