@@ -47,8 +47,10 @@ test-faults: $(STAMP)
 	$(BIN)/pytest -m faults -s -p no:cacheprovider
 	$(BIN)/pytest -s -p no:cacheprovider tests/backbone/test_delivery.py -k "killed or dead_letter"
 
-# Retake the screenshots in docs/ from the browser test.
+# Retake the screenshots in docs/ from the browser test; the test data has
+# Chinese text, which Chromium draws as boxes without a CJK font.
 screenshots: $(STAMP) test-tools
+	@test -n "$$(fc-list :lang=zh)" || apt-get install -y -qq fonts-noto-cjk >/dev/null
 	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider tests/requests/test_browser.py
 
 lint: $(STAMP)

@@ -3,7 +3,8 @@ Playwright without any browser download.
 
 Zhang Wei signs in, asks for two items, trips over a validation error and
 fixes it; her leader's approval arrives as the approvals service would send
-it, and the request page shows the new status and the timeline. Screenshots
+it, and the request page shows the new status and the timeline; then she
+makes the request a monthly standing order. Screenshots
 of the form and the request page go to a temporary folder, or to
 ``docs/screenshots/`` with ``UPDATE_SCREENSHOTS=1`` (``make screenshots``).
 """
@@ -119,6 +120,16 @@ def test_staff_ask_for_two_items_fix_a_mistake_and_see_the_approval(
         page.get_by_role("link", name="← My requests").click()
         expect(page.get_by_role("row")).to_have_count(2)  # the header and her request
         page.screenshot(path=screenshots / "my-requests.png", full_page=True)
+
+        # Paper is needed every month: the request becomes a standing order.
+        page.get_by_role("row").nth(1).get_by_role("link").first.click()
+        page.get_by_label("Ask for the same again every").select_option("month")
+        page.get_by_role("button", name="Make a standing order").click()
+        expect(page.get_by_role("heading", name="Standing orders")).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("Standing order made: every month")
+        expect(page.get_by_role("row")).to_have_count(2)
+        expect(page.get_by_role("button", name="Stop")).to_be_visible()
+        page.screenshot(path=screenshots / "standing-orders.png", full_page=True)
 
         page.get_by_role("link", name="Sign out").click()
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
