@@ -210,3 +210,22 @@ def test_someone_elses_request_offers_no_standing_order(submitted, signed_in):
     assert "Make a standing order" not in leader.get(f"/requests/{created['id']}").get_data(
         as_text=True
     )
+
+
+def test_everything_that_happened_to_an_order_is_in_its_history(api, repeat, run_job, others):
+    order = repeat("week")
+    run_job(TODAY)
+    others.change_item(active=False)
+    run_job(TODAY + timedelta(weeks=1))
+    api("post", f"/standing-orders/{order['id']}/stop")
+
+    (shown,) = api("get", "/standing-orders").json["items"]
+    history = [(e["action"], e["by"], e["due_on"]) for e in shown["history"]]
+    assert history == [
+        ("made", "zhang.wei", None),
+        ("submitted", "requests", str(TODAY)),
+        ("refused", "requests", str(TODAY + timedelta(weeks=1))),
+        ("stopped", "zhang.wei", None),
+    ]
+    assert shown["history"][1]["request_id"] == shown["last_request_id"]
+    assert "Unknown item 'PAPER-A4'" in shown["history"][2]["note"]

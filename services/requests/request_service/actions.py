@@ -34,6 +34,7 @@ from .models import (
     IdempotencyKey,
     RequestLine,
     StandingOrder,
+    StandingOrderEntry,
     SupplyRequest,
     User,
     messaging,
@@ -481,6 +482,12 @@ def repeat_request(
         created_from=request.id,
     )
     session.add(order)
+    _log(
+        order,
+        "made",
+        principal.username,
+        note=f"Every {order.every} from {order.next_on}, as request {request.id}",
+    )
     session.flush()
     return order
 
@@ -488,6 +495,7 @@ def repeat_request(
 def standing_orders_of(principal: Principal) -> Select:
     return (
         select(StandingOrder)
+        .options(selectinload(StandingOrder.history))
         .where(StandingOrder.requester == principal.username)
         .order_by(StandingOrder.active.desc(), StandingOrder.created_at.desc())
     )
@@ -505,10 +513,15 @@ def stop_standing_order(session: Session, principal: Principal, order_id: str) -
     return order
 
 
-def _stop(order: StandingOrder, by: str) -> None:
+def _stop(order: StandingOrder, by: str, note: str | None = None) -> None:
     order.active = False
     order.stopped_at = utcnow()
     order.stopped_by = by
+    _log(order, "stopped", by, note=note)
+
+
+def _log(order: StandingOrder, action: str, by: str, **entry) -> None:
+    order.history.append(StandingOrderEntry(action=action, by=by, at=utcnow(), **entry))
 
 
 def due_standing_orders(session: Session, today: date) -> list[str]:
@@ -541,8 +554,8 @@ def submit_standing_order(session: Session, order_id: str, today: date) -> str |
     requester = session.scalar(select(User).where(User.username == order.requester))
     request_id = None
     if requester is None or not requester.active:
-        _stop(order, SERVICE)
         order.last_refusal = f"Stopped on {submitted_for}: {order.requester} no longer works here."
+        _stop(order, SERVICE, note=order.last_refusal)
     else:
         try:
             request = _write_submission(
@@ -561,9 +574,11 @@ def submit_standing_order(session: Session, order_id: str, today: date) -> str |
             )
         except ValidationError as refused:
             order.last_refusal = f"Not submitted on {submitted_for}: {_refusal(refused)}"
+            _log(order, "refused", SERVICE, due_on=submitted_for, note=order.last_refusal)
         else:
             request_id = order.last_request_id = request.id
             order.last_refusal = None
+            _log(order, "submitted", SERVICE, due_on=submitted_for, request_id=request_id)
     session.commit()
     return request_id
 

@@ -199,3 +199,20 @@ class StandingOrder(Base):
     last_request_id: Mapped[str | None] = mapped_column(String(36))
     # Why the last due day made no request (an item gone from the catalog).
     last_refusal: Mapped[str | None] = mapped_column(Text)
+
+    history: Mapped[list[StandingOrderEntry]] = relationship(order_by="StandingOrderEntry.id")
+
+
+class StandingOrderEntry(Base):
+    """What happened to a standing order: made, each due day, stopped. Appended, never changed."""
+
+    __tablename__ = "standing_order_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("standing_orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # made, submitted, refused, stopped
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+    due_on: Mapped[date | None]
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    note: Mapped[str | None] = mapped_column(Text)

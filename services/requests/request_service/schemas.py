@@ -219,6 +219,15 @@ class StandingOrderLineSchema(Schema):
     quantity = fields.Integer()
 
 
+class StandingOrderEntrySchema(Schema):
+    action = fields.String(metadata={"description": "made, submitted, refused or stopped"})
+    at = fields.DateTime()
+    by = fields.String()
+    due_on = fields.Date(allow_none=True)
+    request_id = fields.String(allow_none=True, metadata={"description": "The request submitted."})
+    note = fields.String(allow_none=True)
+
+
 class StandingOrderOutSchema(Schema):
     id = fields.String()
     requester = fields.String()
@@ -239,3 +248,4 @@ class StandingOrderOutSchema(Schema):
         allow_none=True,
         metadata={"description": "Why its last day made no request (an item no longer stocked)."},
     )
+    history = fields.List(fields.Nested(StandingOrderEntrySchema))

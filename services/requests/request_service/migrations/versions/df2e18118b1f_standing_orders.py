@@ -1,4 +1,4 @@
-"""standing orders: requests asked for again on a schedule
+"""standing orders: requests asked for again on a schedule, and their history
 
 Revision ID: df2e18118b1f
 Revises: 7d41c2a9e8f3
@@ -44,9 +44,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_standing_orders_due", "standing_orders", ["active", "next_on"])
     op.create_index("ix_standing_orders_requester", "standing_orders", ["requester"])
+    op.create_table(
+        "standing_order_history",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("order_id", sa.String(length=36), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("by", sa.String(length=64), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("request_id", sa.String(length=36), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["standing_orders.id"],
+            name=op.f("fk_standing_order_history_order_id_standing_orders"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_standing_order_history")),
+    )
+    op.create_index("ix_standing_order_history_order_id", "standing_order_history", ["order_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_standing_order_history_order_id", table_name="standing_order_history")
+    op.drop_table("standing_order_history")
     op.drop_index("ix_standing_orders_requester", table_name="standing_orders")
     op.drop_index("ix_standing_orders_due", table_name="standing_orders")
     op.drop_table("standing_orders")
