@@ -39,6 +39,8 @@ def test_every_answer_is_one_the_spec_promises(service, office, world, token_for
         "task_id": world.pending_task,
         "delegation_id": world.delegation,
         "order_id": world.standing_order,
+        "username": "liu.yang",
+        "code": "SAL",
         "sku": world.sku,
     }
     schema = schemathesis.openapi.from_wsgi("/openapi.json", office.apps[service])

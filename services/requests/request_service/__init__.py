@@ -6,14 +6,23 @@ from pathlib import Path
 
 from procurement_common.service import Service
 
-from . import handlers, jobs, seed
+from . import administration, handlers, jobs, seed
 from .actions import Forbidden, NotFound
 from .domain import RuleBroken
 from .models import Base, messaging
+from .people import AccountRuleBroken
 
 
 def install(app, api, settings):
-    from .api import auth, catalog, reports, standing_orders, supply_requests, users
+    from .api import (
+        auth,
+        catalog,
+        departments,
+        reports,
+        standing_orders,
+        supply_requests,
+        users,
+    )
     from .pages import pages
 
     for blueprint in (
@@ -22,6 +31,8 @@ def install(app, api, settings):
         standing_orders.blp,
         catalog.blp,
         users.blp,
+        departments.blp,
+        departments.changes,
         reports.blp,
     ):
         app.extensions["register_api"](blueprint)
@@ -35,10 +46,11 @@ service = Service(
     messaging=messaging,
     migrations=Path(__file__).parent / "migrations",
     install=install,
-    errors={RuleBroken: 409, Forbidden: 403, NotFound: 404},
+    errors={RuleBroken: 409, AccountRuleBroken: 409, Forbidden: 403, NotFound: 404},
     handlers=handlers.HANDLERS,
     jobs=jobs.timed_jobs,
     seed=seed.load_demo_data,
+    commands=(administration.add_user_command,),
 )
 
 create_app = service.create_app

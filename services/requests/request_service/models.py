@@ -1,6 +1,6 @@
 """What the requests service stores: people, departments, the catalog copy,
-supply requests with their lines and history, idempotency keys and standing
-orders."""
+supply requests with their lines and history, idempotency keys, standing
+orders and the history of changes to people and departments."""
 
 from __future__ import annotations
 
@@ -216,3 +216,16 @@ class StandingOrderEntry(Base):
     due_on: Mapped[date | None]
     request_id: Mapped[str | None] = mapped_column(String(36))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountChange(Base):
+    """Every change an administrator (or the command line) made to people and
+    departments: appended, never changed. Passwords appear only as "set"."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(100), index=True)  # "user:li.na", "department:FIN"
+    change: Mapped[str] = mapped_column(Text)

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from procurement_common.auth import ROLES
 from procurement_common.fields import Text
 from procurement_common.pagination import PageQuery
 from procurement_common.reporting import AgesSchema, PeriodQuery
 
 from .domain import Status, allowed_actions
+from .people import DEPARTMENT_CODE, USERNAME
 from .standing import Every
 
 MAX_LINES = 50
@@ -154,6 +156,7 @@ class UserOutSchema(Schema):
     name = fields.String()
     department = fields.String(attribute="department_code")
     roles = fields.Function(lambda user: sorted(user.roles))
+    active = fields.Boolean()
 
 
 class ProgressQuerySchema(PeriodQuery):
@@ -249,3 +252,62 @@ class StandingOrderOutSchema(Schema):
         metadata={"description": "Why its last day made no request (an item no longer stocked)."},
     )
     history = fields.List(fields.Nested(StandingOrderEntrySchema))
+
+
+class UserSchema(Schema):
+    """A person an administrator adds."""
+
+    username = Text(
+        required=True,
+        validate=validate.Regexp(
+            USERNAME,
+            error="2 to 64 small letters, digits, dots, dashes or underscores, from a letter.",
+        ),
+    )
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    department = Text(required=True, validate=validate.Length(min=1, max=16))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)),
+        required=True,
+        validate=validate.Length(min=1, error="Give at least one role."),
+    )
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=10, max=200, error="A password has 10 to 200 characters."),
+    )
+    active = fields.Boolean(metadata={"description": "Whether she may sign in."})
+
+
+class UserChangeSchema(UserSchema):
+    """What an administrator changes about a person; what is left out stays."""
+
+    class Meta:
+        exclude = ("username",)
+
+
+class DepartmentSchema(Schema):
+    code = Text(
+        required=True,
+        validate=validate.Regexp(
+            DEPARTMENT_CODE, error="1 to 16 capital letters, digits, dashes or underscores."
+        ),
+    )
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    head = Text(
+        allow_none=True,
+        validate=validate.Length(max=64),
+        metadata={"description": "Its leader, who approves its requests first."},
+    )
+
+
+class DepartmentChangeSchema(DepartmentSchema):
+    class Meta:
+        exclude = ("code",)
+
+
+class AccountChangeOutSchema(Schema):
+    at = fields.DateTime()
+    by = fields.String()
+    subject = fields.String(metadata={"description": "user:<username> or department:<code>"})
+    change = fields.String()

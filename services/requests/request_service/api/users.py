@@ -5,12 +5,13 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
 
-from procurement_common.auth import api_auth, current_user
+from procurement_common.auth import ADMIN, api_auth, current_user
 from procurement_common.pagination import PageQuery, page_schema, paginate
-from procurement_common.web import db_session
+from procurement_common.web import ERROR, db_session
 
+from .. import administration
 from ..models import User
-from ..schemas import UserOutSchema
+from ..schemas import UserChangeSchema, UserOutSchema, UserSchema
 
 blp = Blueprint("users", __name__, url_prefix="/users", description="People")
 
@@ -30,6 +31,21 @@ class Me(MethodView):
 
 @blp.route("")
 class Users(MethodView):
+    @api_auth(ADMIN)
+    @blp.arguments(UserSchema())
+    @blp.response(201, UserOutSchema)
+    @blp.alt_response(409, schema=ERROR, description="The username is taken")
+    def post(self, data):
+        """Add a person (administrators). She signs in with the password given.
+
+        Her roles and department travel in her token: they apply from her
+        next sign-in. The change is kept in the account history.
+        """
+        session = db_session()
+        user = administration.add_user(session, current_user().username, data)
+        session.commit()
+        return user
+
     @api_auth()
     @blp.arguments(UserQuery(), location="query")
     @blp.response(200, page_schema(UserOutSchema))
@@ -39,3 +55,27 @@ class Users(MethodView):
         if query.get("role"):
             people = people.where(User.with_role(query["role"]))
         return paginate(db_session(), people, query["page"], query["per_page"])
+
+
+@blp.route("/<username>")
+class OneUser(MethodView):
+    @api_auth(ADMIN)
+    @blp.arguments(UserChangeSchema(partial=True))
+    @blp.response(200, UserOutSchema)
+    @blp.alt_response(404, schema=ERROR, description="No one with this username")
+    @blp.alt_response(
+        409, schema=ERROR, description="It would leave no administrator, or a department headless"
+    )
+    def patch(self, data, username):
+        """Change a person's name, department, roles or password, or stop her signing in
+        (``active``: false), as an administrator; what is left out stays.
+
+        The last active administrator keeps that role, and a department's head
+        stays a working leader until another head is named. Roles and
+        department apply from her next sign-in; a token already issued stays
+        valid until it expires. The change is kept in the account history.
+        """
+        session = db_session()
+        user = administration.change_user(session, current_user().username, username, data)
+        session.commit()
+        return user

@@ -1,0 +1,58 @@
+"""The rules an administrator's changes to people and departments keep, in plain Python."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from procurement_common.auth import DIRECTOR, LEADER
+
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}\Z")
+DEPARTMENT_CODE = re.compile(r"[A-Z][A-Z0-9_-]{0,15}\Z")
+HEADS = frozenset({LEADER, DIRECTOR})
+
+
+class AccountRuleBroken(Exception):
+    """The change would leave the office without something it needs (HTTP 409)."""
+
+
+def keep_an_administrator(administrators_left: int) -> None:
+    # Nobody else can add people, set roles or change the approval policy.
+    if administrators_left < 1:
+        raise AccountRuleBroken("The office needs at least one active administrator.")
+
+
+def may_head(roles: frozenset[str], active: bool) -> bool:
+    """A department's requests go to its head first: a working leader or director."""
+    return active and bool(roles & HEADS)
+
+
+def keep_heads(headed: list[str], roles: frozenset[str], active: bool) -> None:
+    """A head may not lose what makes her one while she heads a department."""
+    if headed and not may_head(roles, active):
+        raise AccountRuleBroken(
+            f"They head {', '.join(sorted(headed))}: name another head there first."
+        )
+
+
+def described(before: Mapping[str, object], after: Mapping[str, object]) -> str | None:
+    """What changed, in words, for the history; ``None`` when nothing did."""
+    changed = [
+        f"{name}: {_shown(before.get(name))} → {_shown(after[name])}"
+        for name in sorted(after)
+        if after[name] != before.get(name)
+    ]
+    return "; ".join(changed) or None
+
+
+def listed(values: Mapping[str, object]) -> str:
+    """Values in words, for the history: "name Li Na, roles leader,staff"."""
+    return ", ".join(f"{name} {_shown(value)}" for name, value in values.items())
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, frozenset | set):
+        return ",".join(sorted(value)) or "none"
+    return "none" if value is None else str(value)

@@ -1,0 +1,185 @@
+"""Administrators add people and departments and change them; each change is
+kept, and the office never loses its last administrator or a department's head."""
+
+from __future__ import annotations
+
+import json
+
+import jwt
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from procurement_common import events as ev
+from request_service.administration import add_user_command
+from request_service.models import User, messaging
+from tests.conftest import TEST_SECRET
+
+NEW_PERSON = {
+    "username": "sun.li",
+    "name": "Sun Li",
+    "department": "FIN",
+    "roles": ["staff"],
+    "password": "a long enough secret",
+}
+
+
+@pytest.fixture
+def admin(api):
+    def call(method: str, path: str, **kwargs):
+        return api(method, path, "admin", **kwargs)
+
+    return call
+
+
+def sign_in(client, username: str, password: str):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def changes(admin) -> list[tuple[str, str, str]]:
+    return [
+        (c["by"], c["subject"], c["change"]) for c in admin("get", "/account-changes").json["items"]
+    ]
+
+
+def test_a_person_added_by_an_administrator_signs_in_with_her_roles(client, admin):
+    added = admin("post", "/users", json=NEW_PERSON)
+
+    assert added.status_code == 201
+    assert added.json == {
+        "id": added.json["id"],
+        "username": "sun.li",
+        "name": "Sun Li",
+        "department": "FIN",
+        "roles": ["staff"],
+        "active": True,
+    }
+    token = sign_in(client, "sun.li", "a long enough secret").json["access_token"]
+    claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"], options={"verify_iss": False})
+    assert (claims["department"], claims["roles"]) == ("FIN", ["staff"])
+    (change,) = changes(admin)
+    assert change[:2] == ("admin", "user:sun.li")
+    assert "a long enough secret" not in change[2]
+
+
+# fmt: off
+BAD_PEOPLE = [
+    ("a taken username", {"username": "li.na"}, 409, None),
+    ("an unknown department", {"department": "XX"}, 422, "department"),
+    ("a username with capitals", {"username": "Sun.Li"}, 422, "username"),
+    ("a short password", {"password": "short"}, 422, "password"),
+    ("an unknown role", {"roles": ["boss"]}, 422, "roles"),
+    ("no role", {"roles": []}, 422, "roles"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("case", "change", "status", "field"), BAD_PEOPLE)
+def test_a_bad_person_is_refused_and_nothing_is_kept(admin, database, case, change, status, field):
+    response = admin("post", "/users", json={**NEW_PERSON, **change})
+
+    assert response.status_code == status, case
+    if field:
+        assert field in response.json["errors"]["json"], case
+    with database.sessions() as session:
+        assert session.scalar(select(User).where(User.username == "sun.li")) is None
+    assert changes(admin) == []
+
+
+def test_a_role_change_is_kept_in_the_history(admin):
+    changed = admin("patch", "/users/zhang.wei", json={"roles": ["staff", "clerk"]})
+
+    assert changed.status_code == 200
+    assert changed.json["roles"] == ["clerk", "staff"]
+    assert changes(admin) == [("admin", "user:zhang.wei", "roles: staff → clerk,staff")]
+    assert admin("patch", "/users/zhang.wei", json={"roles": ["clerk", "staff"]}).status_code == 200
+    assert len(changes(admin)) == 1  # the same again changes nothing
+
+
+def test_someone_who_left_can_no_longer_sign_in(client, admin, api):
+    assert admin("patch", "/users/zhang.wei", json={"active": False}).status_code == 200
+
+    assert sign_in(client, "zhang.wei", "demo-pass").status_code == 401
+    people = [
+        person["username"]
+        for person in api("get", "/users", query_string={"per_page": 100}).json["items"]
+    ]
+    assert "zhang.wei" not in people
+    assert changes(admin)[0][2] == "active: yes → no"
+
+
+def test_a_new_password_works_and_only_its_setting_is_kept(client, admin):
+    changed = admin("patch", "/users/zhang.wei", json={"password": "another long secret"})
+
+    assert changed.status_code == 200
+    assert sign_in(client, "zhang.wei", "demo-pass").status_code == 401
+    assert sign_in(client, "zhang.wei", "another long secret").status_code == 200
+    assert changes(admin) == [("admin", "user:zhang.wei", "password set")]
+
+
+def test_the_last_administrator_cannot_be_removed(admin):
+    for change in ({"active": False}, {"roles": ["staff"]}):
+        refused = admin("patch", "/users/admin", json=change)
+        assert refused.status_code == 409
+        assert "at least one active administrator" in refused.json["message"]
+
+    assert admin("post", "/users", json={**NEW_PERSON, "roles": ["admin"]}).status_code == 201
+    assert admin("patch", "/users/admin", json={"active": False}).status_code == 200
+
+
+def test_a_head_keeps_her_role_until_her_department_has_another(admin):
+    refused = admin("patch", "/users/li.na", json={"roles": ["staff"]})
+    assert refused.status_code == 409
+    assert "FIN" in refused.json["message"]
+
+    assert (
+        admin("post", "/users", json={**NEW_PERSON, "roles": ["staff", "leader"]}).status_code
+        == 201
+    )
+    assert admin("patch", "/departments/FIN", json={"head": "sun.li"}).json["head"] == "sun.li"
+    assert admin("patch", "/users/li.na", json={"active": False}).status_code == 200
+
+
+def test_a_new_head_gets_the_departments_next_requests(admin, submitted, database):
+    admin("post", "/users", json={**NEW_PERSON, "roles": ["staff", "leader"]})
+    admin("patch", "/departments/FIN", json={"head": "sun.li"})
+
+    submitted("zhang.wei")
+
+    with database.engine.connect() as connection:
+        (body,) = connection.scalars(
+            select(messaging.outbox.c.body).where(messaging.outbox.c.type == ev.REQUEST_SUBMITTED)
+        ).all()
+    assert json.loads(body)["data"]["department_head"] == "sun.li"
+    assert changes(admin)[0] == ("admin", "department:FIN", "head: li.na → sun.li")
+
+
+def test_a_department_is_added_with_a_leader_at_its_head(admin, api):
+    refused = admin("post", "/departments", json={"code": "IT", "name": "IT", "head": "zhang.wei"})
+    assert refused.status_code == 422
+    assert "not a leader" in refused.json["errors"]["json"]["head"][0]
+
+    added = admin("post", "/departments", json={"code": "IT", "name": "IT", "head": "li.na"})
+    assert added.status_code == 201
+    assert admin("post", "/departments", json={"code": "IT", "name": "Again"}).status_code == 409
+    codes = [d["code"] for d in api("get", "/departments").json["items"]]
+    assert codes == ["FIN", "GO", "IT", "SAL"]
+    assert admin("patch", "/departments/NOPE", json={"name": "x"}).status_code == 404
+
+
+def test_the_first_administrator_is_added_from_the_command_line(app, admin, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", str(app.extensions["database"].engine.url))
+    monkeypatch.setenv("AUTH_SECRET", TEST_SECRET)
+    monkeypatch.setenv("NEW_USER_PASSWORD", "a long enough secret")
+    runner = CliRunner()
+    args = ["boss", "--name", "The Boss", "--department", "HQ", "--department-name", "Head office"]
+
+    added = runner.invoke(add_user_command, [*args, "--roles", "admin,staff"])
+    again = runner.invoke(add_user_command, [*args, "--roles", "admin"])
+
+    assert added.exit_code == 0, added.output
+    assert again.exit_code == 1 and "boss is already taken" in again.output
+    assert [(by, subject) for by, subject, _ in changes(admin)] == [
+        ("command line", "user:boss"),
+        ("command line", "department:HQ"),
+    ]
