@@ -183,3 +183,79 @@ def test_the_first_administrator_is_added_from_the_command_line(app, admin, monk
         ("command line", "user:boss"),
         ("command line", "department:HQ"),
     ]
+
+
+# -- the administrator's pages ----------------------------------------------------
+def test_an_administrator_adds_a_person_and_changes_her_roles_on_the_pages(
+    signed_in, client, admin
+):
+    office = signed_in("admin")
+    page = office.get("/admin/people").get_data(as_text=True)
+    assert 'href="/admin/people"' in office.get("/").get_data(as_text=True)
+    assert "Add a person" in page
+
+    added = office.client.post(
+        "/admin/people",
+        data={
+            **{k: v for k, v in NEW_PERSON.items() if k != "roles"},
+            "roles": ["staff", "clerk"],
+            "csrf_token": office.csrf_token("/admin/people"),
+        },
+    )
+    assert added.status_code == 303
+    assert "sun.li added." in office.get("/admin/people").get_data(as_text=True)
+    assert sign_in(client, "sun.li", NEW_PERSON["password"]).status_code == 200
+
+    changed = office.post(
+        "/admin/people/sun.li",
+        {
+            "name": "Sun Li",
+            "department": "SAL",
+            "roles": "staff",
+            "active": "false",
+            "password": "",
+        },
+    )
+    assert changed.status_code == 303
+    assert sign_in(client, "sun.li", NEW_PERSON["password"]).status_code == 401
+    latest = changes(admin)[0]
+    assert latest[1] == "user:sun.li"
+    assert latest[2] == "active: yes → no; department: FIN → SAL; roles: clerk,staff → staff"
+
+
+def test_a_refused_change_on_the_pages_says_why_and_keeps_everything(signed_in, admin):
+    office = signed_in("admin")
+
+    refused = office.post("/admin/people/admin", {"active": "false"})
+
+    assert refused.status_code == 303
+    page = office.get("/admin/people").get_data(as_text=True)
+    assert "Not saved: The office needs at least one active administrator." in page
+    short = office.post("/admin/people", {**NEW_PERSON, "password": "short"})
+    assert short.status_code == 303
+    assert "Not saved: password: A password has 10 to 200 characters." in office.get(
+        "/admin/people"
+    ).get_data(as_text=True)
+    assert changes(admin) == []
+
+
+def test_an_administrator_names_a_departments_head_on_the_pages(signed_in, admin):
+    office = signed_in("admin")
+    assert "Li Na" in office.get("/admin/departments").get_data(as_text=True)
+
+    saved = office.post("/admin/departments/SAL", {"name": "Sales and Marketing", "head": "li.na"})
+    added = office.post("/admin/departments", {"code": "IT", "name": "IT", "head": ""})
+
+    assert saved.status_code == added.status_code == 303
+    assert [(subject, change) for _, subject, change in changes(admin)] == [
+        ("department:IT", "added: name IT, head none"),
+        ("department:SAL", "head: zhao.lei → li.na; name: Sales → Sales and Marketing"),
+    ]
+
+
+@pytest.mark.parametrize("username", ["zhang.wei", "li.na", "wang.fang", "chen.jie"])
+def test_only_administrators_open_the_people_pages(signed_in, username):
+    person = signed_in(username)
+    assert person.get("/admin/people").status_code == 403
+    assert person.get("/admin/departments").status_code == 403
+    assert 'href="/admin/people"' not in person.get("/").get_data(as_text=True)

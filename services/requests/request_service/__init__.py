@@ -14,6 +14,7 @@ from .people import AccountRuleBroken
 
 
 def install(app, api, settings):
+    from .admin_pages import admin_pages
     from .api import (
         auth,
         catalog,
@@ -37,6 +38,7 @@ def install(app, api, settings):
     ):
         app.extensions["register_api"](blueprint)
     app.register_blueprint(pages)
+    app.register_blueprint(admin_pages)
 
 
 service = Service(

@@ -1,0 +1,129 @@
+"""The administrator's pages: people and departments, and what changed.
+
+Forms are read into the same schemas as the JSON API and go through the
+same functions in ``administration``; a refusal comes back as a message.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from procurement_common.auth import ADMIN, ROLES, current_user, page_auth
+from procurement_common.ui import first_message
+from procurement_common.web import db_session
+
+from . import actions, administration
+from .actions import NotFound
+from .models import User
+from .people import AccountRuleBroken
+from .schemas import DepartmentChangeSchema, DepartmentSchema, UserChangeSchema, UserSchema
+
+admin_pages = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+# Built once: a schema holds no state between loads.
+PERSON_FORM = UserSchema()
+PERSON_CHANGE_FORM = UserChangeSchema(partial=True)
+DEPARTMENT_FORM = DepartmentSchema()
+DEPARTMENT_CHANGE_FORM = DepartmentChangeSchema(partial=True)
+RECENT_CHANGES = 20
+REFUSED = (ValidationError, AccountRuleBroken, NotFound)
+
+
+def _form() -> dict:
+    """The posted form as a JSON body would say it: roles as a list, and a blank
+    password or head as not given (the CSRF token is checked already)."""
+    data = {name: value for name, value in request.form.items() if name != "csrf_token"}
+    if "roles" in request.form:
+        data["roles"] = request.form.getlist("roles")
+    for optional in ("password", "head"):
+        if data.get(optional) == "":
+            del data[optional]
+    return data
+
+
+def _save(change, done: str) -> None:
+    session = db_session()
+    try:
+        change(session, current_user().username)
+        session.commit()
+    except REFUSED as refused:
+        session.rollback()
+        message = first_message(refused) if isinstance(refused, ValidationError) else refused
+        flash(f"Not saved: {message}", "error")
+    else:
+        flash(done, "success")
+
+
+@admin_pages.get("/people")
+@page_auth(ADMIN)
+def people():
+    session = db_session()
+    return render_template(
+        "requests/admin_people.html",
+        people=session.scalars(select(User).order_by(User.active.desc(), User.username)).all(),
+        departments=actions.departments(session),
+        roles=ROLES,
+        changes=session.scalars(administration.account_changes().limit(RECENT_CHANGES)).all(),
+    )
+
+
+@admin_pages.post("/people")
+@page_auth(ADMIN)
+def add_person():
+    form = _form()
+    _save(
+        lambda session, by: administration.add_user(session, by, PERSON_FORM.load(form)),
+        f"{form.get('username')} added.",
+    )
+    return redirect(url_for("admin.people"), code=303)
+
+
+@admin_pages.post("/people/<username>")
+@page_auth(ADMIN)
+def change_person(username):
+    form = _form()
+    _save(
+        lambda session, by: administration.change_user(
+            session, by, username, PERSON_CHANGE_FORM.load(form)
+        ),
+        f"{username} saved.",
+    )
+    return redirect(url_for("admin.people"), code=303)
+
+
+@admin_pages.get("/departments")
+@page_auth(ADMIN)
+def departments():
+    session = db_session()
+    leaders = session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return render_template(
+        "requests/admin_departments.html",
+        departments=actions.departments(session),
+        leaders=[person for person in leaders if person.roles & actions.LEADERS],
+    )
+
+
+@admin_pages.post("/departments")
+@page_auth(ADMIN)
+def add_department():
+    form = _form()
+    _save(
+        lambda session, by: administration.add_department(session, by, DEPARTMENT_FORM.load(form)),
+        f"{form.get('code')} added.",
+    )
+    return redirect(url_for("admin.departments"), code=303)
+
+
+@admin_pages.post("/departments/<code>")
+@page_auth(ADMIN)
+def change_department(code):
+    form = _form()
+    _save(
+        lambda session, by: administration.change_department(
+            session, by, code, DEPARTMENT_CHANGE_FORM.load(form)
+        ),
+        f"{code} saved.",
+    )
+    return redirect(url_for("admin.departments"), code=303)
