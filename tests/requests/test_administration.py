@@ -246,8 +246,11 @@ def test_an_administrator_names_a_departments_head_on_the_pages(signed_in, admin
     saved = office.post("/admin/departments/SAL", {"name": "Sales and Marketing", "head": "li.na"})
     added = office.post("/admin/departments", {"code": "IT", "name": "IT", "head": ""})
 
-    assert saved.status_code == added.status_code == 303
+    cleared = office.post("/admin/departments/SAL", {"name": "Sales and Marketing", "head": ""})
+
+    assert saved.status_code == added.status_code == cleared.status_code == 303
     assert [(subject, change) for _, subject, change in changes(admin)] == [
+        ("department:SAL", "head: li.na → none"),
         ("department:IT", "added: name IT, head none"),
         ("department:SAL", "head: zhao.lei → li.na; name: Sales → Sales and Marketing"),
     ]

@@ -33,13 +33,13 @@ REFUSED = (ValidationError, AccountRuleBroken, NotFound)
 
 def _form() -> dict:
     """The posted form as a JSON body would say it: roles as a list, and a blank
-    password or head as not given (the CSRF token is checked already)."""
+    password as none given (the CSRF token is checked already; a blank head
+    is no head, as the schema reads it)."""
     data = {name: value for name, value in request.form.items() if name != "csrf_token"}
     if "roles" in request.form:
         data["roles"] = request.form.getlist("roles")
-    for optional in ("password", "head"):
-        if data.get(optional) == "":
-            del data[optional]
+    if data.get("password") == "":
+        del data["password"]
     return data
 
 
