@@ -26,12 +26,13 @@ def add_user(session: Session, by: str, data: dict) -> User:
     """Add a person who can sign in with ``data["password"]``."""
     if session.scalar(select(User.id).where(User.username == data["username"])):
         raise AccountRuleBroken(f"{data['username']} is already taken.")
-    _department(session, data["department"])
+    _check_department(session, data["department"])
     user = User(
         username=data["username"],
         name=data["name"],
         department_code=data["department"],
         roles_text=",".join(sorted(data["roles"])),
+        active=data.get("active", True),
         password_hash=generate_password_hash(data["password"]),
     )
     session.add(user)
@@ -41,10 +42,10 @@ def add_user(session: Session, by: str, data: dict) -> User:
 
 def change_user(session: Session, by: str, username: str, data: dict) -> User:
     """Change a person's name, department, roles, password or whether she may sign in."""
-    user = _user(session, username, for_update=True)
+    user = _locked_user(session, username)
     before = _user_values(user)
     if "department" in data:
-        _department(session, data["department"])
+        _check_department(session, data["department"])
     after = {
         "name": data.get("name", user.name),
         "department": data.get("department", user.department_code),
@@ -59,11 +60,9 @@ def change_user(session: Session, by: str, username: str, data: dict) -> User:
         and not (ADMIN in after["roles"] and after["active"])
     ):
         people.keep_an_administrator(_other_active_administrators(session, username))
-    user.name, user.department_code, user.active = (
-        after["name"],
-        after["department"],
-        after["active"],
-    )
+    user.name = after["name"]
+    user.department_code = after["department"]
+    user.active = after["active"]
     user.roles_text = ",".join(sorted(after["roles"]))
     change = people.described(before, after)
     if "password" in data:
@@ -105,19 +104,16 @@ def account_changes() -> Select:
     return select(AccountChange).order_by(AccountChange.id.desc())
 
 
-def _user(session: Session, username: str, for_update: bool = False) -> User:
-    query = select(User).where(User.username == username)
-    user = session.scalar(query.with_for_update() if for_update else query)
+def _locked_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username).with_for_update())
     if user is None:
         raise NotFound(f"No one is called {username}.")
     return user
 
 
-def _department(session: Session, code: str) -> Department:
-    department = session.get(Department, code)
-    if department is None:
+def _check_department(session: Session, code: str) -> None:
+    if session.get(Department, code) is None:
         raise ValidationError({"department": [f"No department {code}."]})
-    return department
 
 
 def _check_head(session: Session, username: str | None) -> None:
@@ -143,7 +139,7 @@ def _user_values(user: User) -> dict[str, object]:
         "name": user.name,
         "department": user.department_code,
         "roles": user.roles,
-        "active": True if user.active is None else user.active,
+        "active": user.active,
     }
 
 
