@@ -26,7 +26,13 @@ LONGEST = timedelta(days=366)
 EARLIEST = date(2000, 1, 1)
 # Upper bounds of the ageing columns; what waits longer is in the last one.
 AGE_LIMITS = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
-AGE_COLUMNS = ("under_1_day", "1_to_3_days", "3_to_7_days", "over_7_days")
+# Each column's name in the JSON, and its heading on a page.
+AGE_COLUMNS = {
+    "under_1_day": "< 1 day",
+    "1_to_3_days": "1–3 days",
+    "3_to_7_days": "3–7 days",
+    "over_7_days": "> 7 days",
+}
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ def age_column(age: timedelta) -> str:
     for limit, column in zip(AGE_LIMITS, AGE_COLUMNS, strict=False):
         if age < limit:
             return column
-    return AGE_COLUMNS[-1]
+    return list(AGE_COLUMNS)[-1]
 
 
 @dataclass

@@ -7,15 +7,20 @@ reader's language as the browser announces it, inside ``<time datetime>``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, g, redirect, request
+from flask import Blueprint, Flask, current_app, flash, g, redirect, request
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 
 from ..auth import optional_page_user
+from ..reporting import AGE_COLUMNS
+
+T = TypeVar("T")
 
 ui = Blueprint(
     "ui",
@@ -24,6 +29,11 @@ ui = Blueprint(
     static_folder="static",
     static_url_path="/ui-static",
 )
+
+
+# A global, not a context value: the report macros imported from
+# ui_macros.html see globals only.
+ui.record_once(lambda state: state.app.jinja_env.globals.update(age_columns=AGE_COLUMNS))
 
 
 @ui.app_context_processor
@@ -63,6 +73,24 @@ def local_datetime(moment: datetime | None) -> str:
     settings = current_app.config["SETTINGS"]
     local = moment.astimezone(ZoneInfo(settings.get("OFFICE_TIMEZONE", "Asia/Shanghai")))
     return f"{_date_text(local.date())} {local:%H:%M}"
+
+
+def save_or_say_why(
+    save: Callable[[], T], *refusals: type[Exception], said="Not saved"
+) -> T | None:
+    """Run ``save`` (it commits); when the input or a rule refuses it, flash
+    why and give ``None``.
+
+    A form answers a refusal on the page it returns to, not with an error
+    page: the person reads what to change beside what she typed.
+    """
+    try:
+        return save()
+    except ValidationError as error:
+        flash(f"{said}: {first_message(error)}", "error")
+    except refusals as error:
+        flash(f"{said}: {error}", "error")
+    return None
 
 
 def first_message(error: ValidationError) -> str:

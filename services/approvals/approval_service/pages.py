@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
 from procurement_common.reporting import PeriodQuery
-from procurement_common.ui import first_message, sign_in_at_requests
+from procurement_common.ui import first_message, save_or_say_why, sign_in_at_requests
 from procurement_common.web import db_session
 
 from . import workflow
@@ -67,14 +67,13 @@ def decide(task_id):
         ],
     }
     session = db_session()
-    try:
+
+    def save():
         task = workflow.decide(session, current_user(), task_id, DECISION_FORM.load(body))
         session.commit()
-    except ValidationError as error:
-        flash(f"Not saved: {first_message(error)}", "error")
-    except REFUSED as error:
-        flash(f"Not saved: {error}", "error")
-    else:
+        return task
+
+    if task := save_or_say_why(save, *REFUSED):
         flash(f"Request from {task.approval.requester_name}: {task.status}.", "success")
     return redirect(url_for("pages.inbox"), code=303)
 
@@ -102,16 +101,15 @@ def delegations():
 @page_auth(LEADER, DIRECTOR)
 def delegate():
     session = db_session()
-    try:
+
+    def save():
         # The form's only other field is its CSRF token, already checked.
         data = DELEGATION_FORM.load(request.form, unknown=EXCLUDE)
         delegation = workflow.add_delegation(session, current_user(), data)
         session.commit()
-    except ValidationError as error:
-        flash(f"Not saved: {first_message(error)}", "error")
-    except REFUSED as error:
-        flash(f"Not saved: {error}", "error")
-    else:
+        return delegation
+
+    if delegation := save_or_say_why(save, *REFUSED):
         flash(
             f"{delegation.delegate} decides for you from {delegation.starts} to {delegation.ends}.",
             "success",
@@ -123,14 +121,15 @@ def delegate():
 @page_auth(LEADER, DIRECTOR, ADMIN)
 def end_delegation(delegation_id):
     session = db_session()
-    try:
+
+    def end():
         delegation = workflow.end_delegation(session, current_user(), delegation_id)
         session.commit()
+        return delegation
+
     # Not NotAllowed: the button is only on delegations she may end, so that
     # is someone else's delegation, not a stale page, and answers 403.
-    except (Conflict, NotFound) as error:
-        flash(f"Not ended: {error}", "error")
-    else:
+    if delegation := save_or_say_why(end, Conflict, NotFound, said="Not ended"):
         flash(f"{delegation.delegate} no longer decides for {delegation.leader}.", "success")
     return redirect(url_for("pages.delegations"), code=303)
 

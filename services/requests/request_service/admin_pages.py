@@ -7,11 +7,10 @@ same functions in ``administration``; a refusal comes back as a message.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, ROLES, current_user, page_auth
-from procurement_common.ui import first_message
+from procurement_common.ui import save_or_say_why
 from procurement_common.web import db_session
 
 from . import actions, administration
@@ -28,7 +27,6 @@ PERSON_CHANGE_FORM = UserChangeSchema(partial=True)
 DEPARTMENT_FORM = DepartmentSchema()
 DEPARTMENT_CHANGE_FORM = DepartmentChangeSchema(partial=True)
 RECENT_CHANGES = 20
-REFUSED = (ValidationError, AccountRuleBroken, NotFound)
 
 
 def _form() -> dict:
@@ -45,14 +43,13 @@ def _form() -> dict:
 
 def _save(change, done: str) -> None:
     session = db_session()
-    try:
-        change(session, current_user().username)
+
+    def save():
+        changed = change(session, current_user().username)
         session.commit()
-    except REFUSED as refused:
-        session.rollback()
-        message = first_message(refused) if isinstance(refused, ValidationError) else refused
-        flash(f"Not saved: {message}", "error")
-    else:
+        return changed
+
+    if save_or_say_why(save, AccountRuleBroken, NotFound):
         flash(done, "success")
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from procurement_common.auth import COOKIE_NAME, current_user, issue_token, page_auth
 from procurement_common.db import utcnow
 from procurement_common.pagination import paginate
-from procurement_common.ui import first_message
+from procurement_common.ui import first_message, save_or_say_why
 from procurement_common.web import db_session
 
 from . import actions
@@ -320,13 +320,15 @@ def receive(request_id):
 def repeat(request_id):
     session = db_session()
     actions.get_own(session, current_user(), request_id)  # a stranger's is a 403, form or not
-    try:
+
+    def save():
         data = REPEAT_FORM.load(_fields(RepeatInSchema, request.form))
-    except ValidationError as error:
-        flash(f"Not saved: {first_message(error)}", "error")
+        order = actions.repeat_request(session, current_user(), request_id, data)
+        session.commit()
+        return order
+
+    if (order := save_or_say_why(save)) is None:
         return redirect(url_for("pages.show_request", request_id=request_id), code=303)
-    order = actions.repeat_request(session, current_user(), request_id, data)
-    session.commit()
     flash(f"Standing order made: every {order.every}, first on {order.next_on}.")
     return redirect(url_for("pages.standing_orders"), code=303)
 
