@@ -147,8 +147,8 @@ class System:
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
-    def client(self, username: str) -> Client:
-        return Client(self, self.token(username))
+    def client(self, username: str, password: str = "demo-pass") -> Client:
+        return Client(self, self.token(username, password))
 
 
 class Client:

@@ -11,14 +11,15 @@ import copy
 import functools
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import jwt
 from flask import current_app, g, redirect, request
 from flask_smorest import abort
 
-from .db import utcnow
+if TYPE_CHECKING:
+    from .revocation import Cutoffs
 
 ALGORITHM = "HS256"
 ISSUER = "office-procurement"
@@ -44,8 +45,12 @@ class InvalidToken(Exception):
     pass
 
 
+class AccountChanged(InvalidToken):
+    """The token was issued before its holder's account last changed."""
+
+
 def issue_token(secret: str, principal: Principal, ttl_seconds: int) -> str:
-    now = utcnow()
+    now = time.time()
     claims = {
         "sub": principal.id,
         "username": principal.username,
@@ -53,26 +58,32 @@ def issue_token(secret: str, principal: Principal, ttl_seconds: int) -> str:
         "department": principal.department,
         "roles": sorted(principal.roles),
         "iss": ISSUER,
+        # Not rounded to the second: a token issued just after an account
+        # change must not look as old as the change (see ``revocation``).
         "iat": now,
-        "exp": now + timedelta(seconds=ttl_seconds),
+        "exp": int(now) + ttl_seconds,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(secret: str, token: str) -> Principal:
-    principal, expires_at = _verified(secret, token)
-    # The cache below keeps a token's signature check, never its expiry.
+def decode_token(secret: str, token: str, cutoffs: Cutoffs | None = None) -> Principal:
+    """The person a valid token names; ``InvalidToken`` (or ``AccountChanged``) if none."""
+    principal, issued_at, expires_at = _verified(secret, token)
+    # The cache below keeps a token's signature check, never its expiry or cutoff.
     if time.time() >= expires_at:
         raise InvalidToken("Signature has expired")
+    if cutoffs is not None and cutoffs.refuses(principal.username, issued_at):
+        raise AccountChanged("Your account changed after this token was issued: sign in again.")
     return principal
 
 
 @functools.lru_cache(maxsize=1024)
-def _verified(secret: str, token: str) -> tuple[Principal, float]:
-    """The person a token names and when it expires, once its signature and
-    claims are checked. Each request shows its token again, and checking the
-    same signature every time was a tenth of a cheap request's work; a token
-    that fails is never cached, so it is checked afresh each time."""
+def _verified(secret: str, token: str) -> tuple[Principal, float, float]:
+    """The person a token names, when it was issued and when it expires, once
+    its signature and claims are checked. Each request shows its token again,
+    and checking the same signature every time was a tenth of a cheap
+    request's work; a token that fails is never cached, so it is checked
+    afresh each time."""
     try:
         # A fixed algorithm list: "alg: none" and key confusion are refused.
         claims = jwt.decode(
@@ -89,18 +100,28 @@ def _verified(secret: str, token: str) -> tuple[Principal, float]:
             department=str(claims["department"]),
             roles=frozenset(claims["roles"]),
         )
-        return principal, float(claims["exp"])
+        return principal, float(claims["iat"]), float(claims["exp"])
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
 
 
+def _checked(token: str) -> Principal:
+    return decode_token(
+        current_app.config["AUTH_SECRET"], token, current_app.extensions.get("token_cutoffs")
+    )
+
+
 def _bearer_principal() -> Principal | None:
+    """The bearer token's person; None without a valid token, but a token
+    voided by an account change raises ``AccountChanged``, to say so."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        return decode_token(current_app.config["AUTH_SECRET"], token.strip())
+        return _checked(token.strip())
+    except AccountChanged:
+        raise
     except InvalidToken:
         return None
 
@@ -110,7 +131,7 @@ def _cookie_principal() -> Principal | None:
     if not token:
         return None
     try:
-        return decode_token(current_app.config["AUTH_SECRET"], token)
+        return _checked(token)
     except InvalidToken:
         return None
 
@@ -125,7 +146,10 @@ def api_auth(*roles: str):
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            principal = _bearer_principal()
+            try:
+                principal = _bearer_principal()
+            except AccountChanged as changed:
+                abort(401, message=str(changed))
             if principal is None:
                 abort(401, message="Sign in first: a valid Bearer token is required.")
             if roles and not principal.has_any(*roles):

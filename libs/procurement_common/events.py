@@ -35,6 +35,7 @@ STOCK_ISSUED = "stock.issued"
 STOCK_LOW = "stock.low"
 STOCK_RESTORED = "stock.restored"
 ITEM_CHANGED = "item.changed"
+ACCOUNT_CHANGED = "account.changed"
 
 
 class _Data(Schema):
@@ -190,6 +191,16 @@ class ItemChanged(_Data):
     active = fields.Boolean(load_default=True)
 
 
+class AccountChanged(_Data):
+    """A person's account changed; her tokens issued before ``changed_at`` stop counting."""
+
+    username = fields.String(required=True)
+    changed_at = fields.AwareDateTime(required=True)
+    active = fields.Boolean(required=True)
+    department = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     REQUEST_SUBMITTED: RequestSubmitted,
     REQUEST_CANCELLED: RequestClosed,
@@ -205,6 +216,7 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     STOCK_LOW: StockAlert,
     STOCK_RESTORED: StockAlert,
     ITEM_CHANGED: ItemChanged,
+    ACCOUNT_CHANGED: AccountChanged,
 }
 
 

@@ -108,3 +108,25 @@ def index_all_outbox_rows() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_index("ix_outbox_unsent")
         batch.create_index("ix_outbox_unsent", ["sent_at", "id"])
+
+
+def create_token_cutoffs() -> None:
+    """Add the table of ``revocation.TokenCutoffs``, alike in the three services."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from .db import UTCDateTime
+
+    op.create_table(
+        "token_cutoffs",
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("not_before", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("username", name=op.f("pk_token_cutoffs")),
+    )
+
+
+def drop_token_cutoffs() -> None:
+    """Undo ``create_token_cutoffs``."""
+    from alembic import op
+
+    op.drop_table("token_cutoffs")

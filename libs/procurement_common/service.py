@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .migrations import upgrade
 from .outbox import MessagingTables
 from .reporting import NotYourDepartment
+from .revocation import TokenCutoffs
 from .settings import ConfigurationError, Settings
 from .web import Database, create_service_app
 
@@ -37,6 +38,8 @@ class Service:
     import_name: str
     metadata: MetaData
     messaging: MessagingTables
+    # Per person, when her tokens stopped counting (see ``revocation``).
+    cutoffs: TokenCutoffs
     migrations: Path
     install: Callable[[Flask, Api, Settings], None]
     # Domain exceptions and the HTTP status each one answers with.
@@ -59,7 +62,7 @@ class Service:
 
     def create_app(self, overrides: Mapping[str, object] | None = None) -> Flask:
         settings = self.settings(overrides)
-        app, api = create_service_app(self.import_name, settings, self.messaging)
+        app, api = create_service_app(self.import_name, settings, self.messaging, self.cutoffs)
         if settings.get("MIGRATE_ON_START", "1") == "1":
             upgrade(app.extensions["database"].engine, self.migrations)
         self.install(app, api, settings)

@@ -27,8 +27,13 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         ev.STOCK_ISSUED,
         ev.ITEM_CHANGED,
     ),
-    "approvals": (ev.REQUEST_SUBMITTED, ev.REQUEST_CANCELLED),
-    "inventory": (ev.APPROVAL_APPROVED, ev.REQUEST_CANCELLED, ev.REQUEST_RECEIVED),
+    "approvals": (ev.REQUEST_SUBMITTED, ev.REQUEST_CANCELLED, ev.ACCOUNT_CHANGED),
+    "inventory": (
+        ev.APPROVAL_APPROVED,
+        ev.REQUEST_CANCELLED,
+        ev.REQUEST_RECEIVED,
+        ev.ACCOUNT_CHANGED,
+    ),
 }
 
 

@@ -41,6 +41,7 @@ from werkzeug.exceptions import (
 
 from .db import make_engine, make_sessionmaker, reading
 from .outbox import MessagingTables
+from .revocation import TokenCutoffs
 from .settings import Settings
 from .ui import ui
 
@@ -74,7 +75,9 @@ def db_session() -> Session:
     return g.db_session
 
 
-def create_service_app(import_name: str, settings: Settings, messaging: MessagingTables):
+def create_service_app(
+    import_name: str, settings: Settings, messaging: MessagingTables, cutoffs: TokenCutoffs
+):
     """Build the Flask app and its flask-smorest ``Api``; the caller adds blueprints."""
     app = Flask(import_name)
     app.config.update(
@@ -105,7 +108,9 @@ def create_service_app(import_name: str, settings: Settings, messaging: Messagin
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
-    app.extensions["database"] = Database.connect_lazily(settings.database_url, messaging)
+    database = Database.connect_lazily(settings.database_url, messaging)
+    app.extensions["database"] = database
+    app.extensions["token_cutoffs"] = cutoffs.reader(database.engine)
     api = Api(app)
     # Every error an operation may answer is named in its doc, not hidden in a catch-all.
     api.DEFAULT_ERROR_RESPONSE_NAME = None

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from approval_service import workflow
 from approval_service.models import KnownApprover
 
+from support import account_changed, poll
+
 
 def test_an_event_delivered_twice_makes_one_task(approvals):
     event = submitted_event("zhang.wei")
@@ -110,3 +112,25 @@ def test_the_leaders_a_submission_names_become_known_even_after_a_rolled_back_tr
     with sessions() as session:
         known = set(session.scalars(select(KnownApprover.username)))
     assert {"new.head", "wang.fang"} <= known
+
+
+def test_a_leader_who_left_can_no_longer_decide_once_her_change_arrives(approvals):
+    approvals.submit("zhang.wei")
+    hers = {"Authorization": f"Bearer {approvals.token_for('li.na')}"}
+    (task,) = approvals.inbox("li.na")
+
+    change = account_changed("li.na", active=False, roles=["leader", "staff"])
+    assert approvals.deliver(change) == "applied"
+    assert approvals.deliver(change) == "duplicate"
+
+    poll(
+        lambda: approvals.client.get("/api/v1/approvals", headers=hers).status_code == 401,
+        timeout=5,
+        message="her old token to be refused",
+    )
+    decided = approvals.client.post(
+        f"/api/v1/approvals/{task['id']}/decision", json={"decision": "approve"}, headers=hers
+    )
+    assert decided.status_code == 401
+    assert "account changed" in decided.json["message"]
+    assert [still["id"] for still in approvals.inbox("li.na")] == [task["id"]]  # undecided

@@ -1,5 +1,6 @@
 """The approval rules through the six real processes: two levels above the
-threshold, a delegate acting for the leader, and return for revision."""
+threshold, a delegate acting for the leader, return for revision, and a
+leader who leaves losing her say in every service."""
 
 from __future__ import annotations
 
@@ -72,3 +73,36 @@ def test_a_delegate_and_the_director_approve_in_turn_after_a_return_for_revision
     notes = [entry["note"] for entry in history]
     assert any("Two will do" in note for note in notes), notes
     assert [e["acting_for"] for e in history if e["by"] == "zhao.lei"] == ["li.na", "li.na"]
+
+
+def test_a_leader_who_leaves_is_signed_out_of_every_service(system):
+    admin = system.client("admin")
+    added = admin.post(
+        "requests",
+        "/users",
+        json={
+            "username": "sun.li",
+            "name": "Sun Li",
+            "department": "FIN",
+            "roles": ["leader", "staff"],
+            "password": "a long enough secret",
+        },
+    )
+    assert added.status_code == 201, added.text
+    sun_li = system.client("sun.li", "a long enough secret")
+    assert sun_li.get("approvals", "/approvals").status_code == 200
+    assert sun_li.get("inventory", "/items").status_code == 200
+
+    left = admin.call("patch", "requests", "/users/sun.li", json={"active": False})
+    assert left.status_code == 200, left.text
+
+    for service, path in (
+        ("requests", "/requests"),
+        ("approvals", "/approvals"),
+        ("inventory", "/items"),
+    ):
+        poll(
+            lambda service=service, path=path: sun_li.get(service, path).status_code == 401,
+            timeout=20,
+            message=f"{service} to refuse her token",
+        )

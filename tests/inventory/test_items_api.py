@@ -10,6 +10,8 @@ from inventory_service import service
 from inventory_service.checks import check_stock
 from inventory_service.models import Item
 
+from support import account_changed, poll
+
 PAPER = {
     "sku": "PAPER-A4",
     "name": "A4 copy paper",
@@ -274,3 +276,21 @@ def test_the_api_is_described_in_openapi(client):
         "/api/v1/reorder-suggestions.csv",
     ):
         assert path in paths
+
+
+def test_a_clerk_who_left_can_no_longer_change_stock_once_her_change_arrives(
+    client, clerk, add_item, deliver
+):
+    add_item("PAPER-A4")
+    change = account_changed("chen.jie", department="GO", active=False, roles=["clerk", "staff"])
+    assert deliver(change) == "applied"
+
+    poll(
+        lambda: client.get("/api/v1/items/PAPER-A4", headers=clerk).status_code == 401,
+        timeout=5,
+        message="her old token to be refused",
+    )
+    receipt = {"sku": "PAPER-A4", "quantity": 30, "note": "PO 18"}
+    refused = client.post("/api/v1/receipts", json=receipt, headers=clerk)
+    assert refused.status_code == 401
+    assert "account changed" in refused.json["message"]

@@ -15,6 +15,8 @@ from request_service.administration import add_user_command
 from request_service.models import User, messaging
 from tests.conftest import TEST_SECRET
 
+from support import poll
+
 NEW_PERSON = {
     "username": "sun.li",
     "name": "Sun Li",
@@ -262,3 +264,83 @@ def test_only_administrators_open_the_people_pages(signed_in, username):
     assert person.get("/admin/people").status_code == 403
     assert person.get("/admin/departments").status_code == 403
     assert 'href="/admin/people"' not in person.get("/").get_data(as_text=True)
+
+
+def account_announcements(database) -> list[dict]:
+    with database.engine.connect() as connection:
+        bodies = connection.scalars(
+            select(messaging.outbox.c.body).where(messaging.outbox.c.type == ev.ACCOUNT_CHANGED)
+        ).all()
+    return [json.loads(body)["data"] for body in bodies]
+
+
+def test_someone_who_left_is_signed_out_within_a_second_and_every_service_is_told(
+    client, admin, database
+):
+    token = sign_in(client, "zhang.wei", "demo-pass").json["access_token"]
+    hers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/requests", headers=hers).status_code == 200
+
+    admin("patch", "/users/zhang.wei", json={"active": False})
+
+    refused = poll(
+        lambda: (
+            (answer := client.get("/api/v1/requests", headers=hers)).status_code == 401 and answer
+        ),
+        timeout=5,
+        message="the old token to be refused",
+    )
+    assert refused.json["message"] == (
+        "Your account changed after this token was issued: sign in again."
+    )
+    (announced,) = account_announcements(database)
+    assert {key: announced[key] for key in ("username", "active", "department", "roles")} == {
+        "username": "zhang.wei",
+        "active": False,
+        "department": "FIN",
+        "roles": ["staff"],
+    }
+
+
+def test_after_a_role_change_the_old_token_stops_and_a_new_one_carries_the_role(client, admin):
+    old = sign_in(client, "zhang.wei", "demo-pass").json["access_token"]
+    admin("patch", "/users/zhang.wei", json={"roles": ["clerk", "staff"]})
+
+    poll(
+        lambda: (
+            client.get("/api/v1/requests", headers={"Authorization": f"Bearer {old}"}).status_code
+            == 401
+        ),
+        timeout=5,
+        message="the old token to be refused",
+    )
+    new = sign_in(client, "zhang.wei", "demo-pass").json["access_token"]
+    listed = client.get(
+        "/api/v1/requests",
+        headers={"Authorization": f"Bearer {new}"},
+        query_string={"department": "SAL"},  # a clerk's view of another department
+    )
+    assert listed.status_code == 200
+
+
+def test_renaming_a_department_signs_no_one_out(client, admin, database):
+    token = sign_in(client, "zhang.wei", "demo-pass").json["access_token"]
+    admin("patch", "/departments/FIN", json={"name": "Finance and Accounts"})
+
+    assert account_announcements(database) == []
+    hers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/requests", headers=hers).status_code == 200
+
+
+def test_a_page_session_ends_with_the_account_change(signed_in, admin):
+    zhang = signed_in("zhang.wei")
+    assert zhang.get("/").status_code == 200
+
+    admin("patch", "/users/zhang.wei", json={"password": "another long secret"})
+
+    sent_away = poll(
+        lambda: (page := zhang.get("/")).status_code == 303 and page,
+        timeout=5,
+        message="the page to send her to sign in",
+    )
+    assert sent_away.location.startswith("/login")

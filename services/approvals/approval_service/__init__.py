@@ -7,7 +7,7 @@ from pathlib import Path
 from procurement_common.service import Service
 
 from . import handlers, jobs, seed
-from .models import Base, messaging
+from .models import Base, cutoffs, messaging
 from .rules import Conflict, Invalid, NotAllowed
 from .workflow import NotFound
 
@@ -26,6 +26,7 @@ service = Service(
     import_name=__name__,
     metadata=Base.metadata,
     messaging=messaging,
+    cutoffs=cutoffs,
     migrations=Path(__file__).parent / "migrations",
     install=install,
     errors={NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422},

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from procurement_common import events as ev
 
+from .models import cutoffs
 from .workflow import receive_cancellation, receive_submission
 
 HANDLERS = {
     ev.REQUEST_SUBMITTED: receive_submission,
     ev.REQUEST_CANCELLED: receive_cancellation,
+    ev.ACCOUNT_CHANGED: cutoffs.apply,
 }

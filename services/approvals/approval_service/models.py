@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
 from procurement_common.outbox import MessagingTables
+from procurement_common.revocation import TokenCutoffs
 
 from . import rules
 
@@ -30,6 +31,7 @@ class Base(DeclarativeBase):
 
 
 messaging = MessagingTables.define(Base.metadata)
+cutoffs = TokenCutoffs.define(Base.metadata)
 
 
 class Policy(Base):

@@ -8,7 +8,7 @@ from pathlib import Path
 from procurement_common.service import Service
 
 from . import checks, handlers, jobs, seed
-from .models import Base, messaging
+from .models import Base, cutoffs, messaging
 from .stock import StockRuleBroken
 from .stockroom import NotFound
 
@@ -36,6 +36,7 @@ service = Service(
     import_name=__name__,
     metadata=Base.metadata,
     messaging=messaging,
+    cutoffs=cutoffs,
     migrations=Path(__file__).parent / "migrations",
     install=install,
     errors={StockRuleBroken: 409, NotFound: 404},

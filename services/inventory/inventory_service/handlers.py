@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from procurement_common import events as ev
 from procurement_common.events import Event
 
+from .models import cutoffs
 from .stock import Status
 from .stockroom import Stockroom
 
@@ -37,4 +38,5 @@ HANDLERS = {
     ev.APPROVAL_APPROVED: approval_approved,
     ev.REQUEST_CANCELLED: request_cancelled,
     ev.REQUEST_RECEIVED: request_received,
+    ev.ACCOUNT_CHANGED: cutoffs.apply,
 }

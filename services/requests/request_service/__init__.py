@@ -9,7 +9,7 @@ from procurement_common.service import Service
 from . import administration, handlers, jobs, seed
 from .actions import Forbidden, NotFound
 from .domain import RuleBroken
-from .models import Base, messaging
+from .models import Base, cutoffs, messaging
 from .people import AccountRuleBroken
 
 
@@ -46,6 +46,7 @@ service = Service(
     import_name=__name__,
     metadata=Base.metadata,
     messaging=messaging,
+    cutoffs=cutoffs,
     migrations=Path(__file__).parent / "migrations",
     install=install,
     errors={RuleBroken: 409, AccountRuleBroken: 409, Forbidden: 403, NotFound: 404},

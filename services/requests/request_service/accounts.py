@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from procurement_common.auth import Principal
+from procurement_common.auth import Principal, issue_token
 from procurement_common.db import utcnow
+from procurement_common.settings import Settings
 
 from .models import User
 
@@ -23,9 +24,27 @@ class SignInRefused(Exception):
     pass
 
 
+def sign_in(session: Session, username: str, password: str, settings: Settings) -> str:
+    """A token for the person, if the password is right; commits either way.
+
+    The token is issued while her row is locked, before the commit: an
+    account change at the same moment either comes first, and the token
+    carries it, or comes after, and its cutoff voids the token.
+    """
+    try:
+        user = authenticate(session, username, password)
+    except SignInRefused:
+        session.commit()  # the failure count must stick
+        raise
+    token = issue_token(settings.auth_secret, principal_of(user), settings.token_ttl_seconds)
+    session.commit()
+    return token
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
     """The user, if the password is right; failures count towards a lock."""
-    user = session.scalar(select(User).where(User.username == username))
+    # Locked: two sign-ins must not lose a failure between them, and see ``sign_in``.
+    user = session.scalar(select(User).where(User.username == username).with_for_update())
     now = utcnow()
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)

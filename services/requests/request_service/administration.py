@@ -9,12 +9,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from procurement_common import events as ev
 from procurement_common.auth import ADMIN
 from procurement_common.db import utcnow
+from procurement_common.events import Event
 
 from . import people
-from .actions import NotFound
-from .models import AccountChange, Department, User
+from .actions import SERVICE, NotFound
+from .models import AccountChange, Department, User, cutoffs, messaging
 from .people import AccountRuleBroken
 from .schemas import UserSchema
 
@@ -71,6 +73,7 @@ def change_user(session: Session, by: str, username: str, data: dict) -> User:
         change = "; ".join(filter(None, [change, "password set"]))
     if change:
         _record(session, by, f"user:{username}", change)
+        _end_sessions(session, user)
     return user
 
 
@@ -149,6 +152,25 @@ def _summary(values: dict[str, object]) -> str:
 
 def _record(session: Session, by: str, subject: str, change: str) -> None:
     session.add(AccountChange(by=by, subject=subject, change=change, at=utcnow()))
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    """Void the tokens issued to ``user`` before now, here and, by the event, elsewhere.
+
+    Her token says who she is, her department and her roles, and it is
+    checked without asking this service; once any of that changes, or she
+    leaves or has her password reset, it must stop counting.
+    """
+    now = utcnow()
+    cutoffs.note(session, user.username, now)
+    data = {
+        "username": user.username,
+        "changed_at": now,
+        "active": user.active,
+        "department": user.department_code,
+        "roles": sorted(user.roles),
+    }
+    messaging.record(session, Event.new(ev.ACCOUNT_CHANGED, data, source=SERVICE))
 
 
 @click.command("add-user")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from procurement_common.db import TYPE_ANNOTATION_MAP, new_id, new_metadata, utcnow
 from procurement_common.outbox import MessagingTables
+from procurement_common.revocation import TokenCutoffs
 
 from .domain import Status
 
@@ -32,6 +33,7 @@ class Base(DeclarativeBase):
 
 
 messaging = MessagingTables.define(Base.metadata)
+cutoffs = TokenCutoffs.define(Base.metadata)
 
 
 class Department(Base):

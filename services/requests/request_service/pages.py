@@ -23,14 +23,14 @@ from flask import (
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from procurement_common.auth import COOKIE_NAME, current_user, issue_token, page_auth
+from procurement_common.auth import COOKIE_NAME, current_user, page_auth
 from procurement_common.db import utcnow
 from procurement_common.pagination import paginate
 from procurement_common.ui import first_message, save_or_say_why
 from procurement_common.web import db_session
 
 from . import actions
-from .accounts import SignInRefused, authenticate, principal_of
+from .accounts import SignInRefused, sign_in
 from .domain import RuleBroken, Status, allowed_actions, can_edit
 from .forms import RequestForm
 from .models import CatalogItem, User
@@ -85,11 +85,10 @@ def login():
         return render_template(
             "requests/login.html", next_url=next_url, username=username, errors=invalid.messages
         ), 422
-    session = db_session()
+    settings = _settings()
     try:
-        user = authenticate(session, credentials["username"], credentials["password"])
+        token = sign_in(db_session(), credentials["username"], credentials["password"], settings)
     except SignInRefused as refused:
-        session.commit()  # the failure count must stick
         return render_template(
             "requests/login.html",
             next_url=next_url,
@@ -97,12 +96,10 @@ def login():
             errors={},
             refused=str(refused),
         ), 401
-    session.commit()
-    settings = _settings()
     response = redirect(next_url, code=303)
     response.set_cookie(
         COOKIE_NAME,
-        issue_token(settings.auth_secret, principal_of(user), settings.token_ttl_seconds),
+        token,
         max_age=settings.token_ttl_seconds,
         httponly=True,
         samesite="Lax",
