@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from approval_service import jobs, workflow
+from approval_service.models import TaskLogEntry
 from approval_service.workflow import Timing
 from procurement_common.db import utcnow
+
+from support import account_changed
 
 TIMING = Timing(remind_after=timedelta(hours=24), escalate_after=timedelta(hours=72))
 
@@ -125,3 +128,29 @@ def test_nudging_many_idle_tasks_costs_a_fixed_number_of_queries(approvals, nudg
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # The idle tasks, their rounds, their logs: not two more for each task.
     assert len(selects) <= 4, selects
+
+
+def test_the_tasks_of_a_leader_who_left_go_to_the_director_at_once(approvals):
+    request_id = approvals.submit("zhang.wei")
+    first = approvals.task_for("li.na", request_id)
+
+    assert approvals.deliver(account_changed("li.na", active=False)) == "applied"
+
+    task = approvals.task_for("wang.fang", request_id)
+    assert (task["level"], task["escalated_from"]) == (1, first["id"])
+    (escalated,) = approvals.published("approval.escalated", request_id)
+    assert escalated["data"]["escalated_to"] == "wang.fang"
+    with approvals.database.sessions() as session:
+        notes = session.scalars(
+            select(TaskLogEntry.note).where(TaskLogEntry.task_id == first["id"])
+        ).all()
+    assert "li.na no longer works here; handed to wang.fang" in notes
+
+
+def test_a_leader_whose_roles_change_keeps_her_tasks(approvals):
+    request_id = approvals.submit("zhang.wei")
+
+    approvals.deliver(account_changed("li.na", roles=["leader", "staff", "clerk"]))
+
+    assert approvals.task_for("li.na", request_id)["status"] == "pending"
+    assert approvals.published("approval.escalated", request_id) == []

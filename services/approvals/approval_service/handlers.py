@@ -4,13 +4,24 @@ transaction, so a redelivered event is skipped before it gets here."""
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from procurement_common import events as ev
+from procurement_common.events import Event
 
 from .models import cutoffs
-from .workflow import receive_cancellation, receive_submission
+from .workflow import hand_up_tasks_of_leaver, receive_cancellation, receive_submission
+
+
+def account_changed(session: Session, event: Event) -> None:
+    """Her old tokens stop counting; if she left, what waits for her goes up a rung."""
+    cutoffs.apply(session, event)
+    if not event.data["active"]:
+        hand_up_tasks_of_leaver(session, event.data["username"])
+
 
 HANDLERS = {
     ev.REQUEST_SUBMITTED: receive_submission,
     ev.REQUEST_CANCELLED: receive_cancellation,
-    ev.ACCOUNT_CHANGED: cutoffs.apply,
+    ev.ACCOUNT_CHANGED: account_changed,
 }

@@ -850,7 +850,7 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
         pending_for = now - task.created_at
         target = rules.escalation_target(task.approver, approval.requester, approval.director)
         if pending_for >= timing.escalate_after and target is not None:
-            _escalate(session, task, target, pending_for)
+            _escalate(session, task, target, f"Idle for {_hours(pending_for)}", now)
         elif not any(entry.action == "reminded" for entry in task.log):
             _log(session, task.id, "reminded", SERVICE, at=now)
             _nudge_event(session, ev.APPROVAL_REMINDED, task, pending_for, None)
@@ -860,7 +860,28 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
     return nudged
 
 
-def _escalate(session: Session, task: Task, target: str, pending_for: timedelta) -> None:
+def hand_up_tasks_of_leaver(session: Session, username: str, now: datetime | None = None) -> int:
+    """Hand the pending tasks of someone who no longer works here to the next
+    rung at once, as an idle task would be later; say how many."""
+    now = now or utcnow()
+    tasks = session.scalars(
+        select(Task)
+        .where(Task.status == TaskStatus.PENDING, Task.approver == username)
+        .order_by(Task.created_at)
+        .with_for_update()
+        .options(selectinload(Task.approval))
+    ).all()
+    handed = 0
+    for task in tasks:
+        approval = task.approval
+        target = rules.escalation_target(task.approver, approval.requester, approval.director)
+        if target is not None:
+            _escalate(session, task, target, f"{username} no longer works here", now)
+            handed += 1
+    return handed
+
+
+def _escalate(session: Session, task: Task, target: str, why: str, now: datetime) -> None:
     task.status = TaskStatus.ESCALATED
     _open_task(
         session,
@@ -876,9 +897,10 @@ def _escalate(session: Session, task: Task, target: str, pending_for: timedelta)
         task.id,
         TaskStatus.ESCALATED,
         SERVICE,
-        f"Idle for {_hours(pending_for)}; handed to {target}",
+        f"{why}; handed to {target}",
+        at=now,
     )
-    _nudge_event(session, ev.APPROVAL_ESCALATED, task, pending_for, target)
+    _nudge_event(session, ev.APPROVAL_ESCALATED, task, now - task.created_at, target)
 
 
 def _nudge_event(
