@@ -131,3 +131,54 @@ def test_a_leader_ends_her_delegation_with_its_button(approvals, browser, today,
     assert "zhao.lei no longer decides for li.na." in after
     assert f"ended {today} by li.na" in after
     assert approvals.get("li.na", "/delegations").json["items"][0]["ended_by"] == "li.na"
+
+
+def test_an_administrator_sets_the_threshold_on_the_policy_page(approvals, browser):
+    approvals.seed()
+    admin = browser("admin")
+    page = admin.get("/policy").get_data(as_text=True)
+    assert "1000.00" in page and 'name="director_threshold"' in page
+
+    after = admin.post(
+        "/policy",
+        data={"csrf_token": csrf_token(page), "director_threshold": "800.00"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+    assert "above 800.00 need the director too" in after
+    assert approvals.get("zhang.wei", "/policy").json["director_threshold"] == "800.00"
+    assert [
+        v["director_threshold"] for v in approvals.get("admin", "/policy/versions").json["items"]
+    ] == [
+        "800.00",
+        "1000.00",
+    ]
+
+
+def test_a_bad_threshold_on_the_policy_page_says_why_and_changes_nothing(approvals, browser):
+    admin = browser("admin")
+    page = admin.get("/policy").get_data(as_text=True)
+
+    after = admin.post(
+        "/policy",
+        data={"csrf_token": csrf_token(page), "director_threshold": "-5"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+    assert "Not saved: director_threshold: The threshold is an amount" in after
+    assert approvals.get("admin", "/policy").json["version"] == 0
+
+
+def test_a_leader_reads_the_policy_page_but_only_an_administrator_sets_it(approvals, browser):
+    leader = browser("li.na")
+    page = leader.get("/policy")
+    assert page.status_code == 200
+    assert 'name="director_threshold"' not in page.get_data(as_text=True)
+
+    refused = leader.post(
+        "/policy",
+        # Her session's token, from a page with a form for her.
+        data={"csrf_token": csrf_token(leader.get("/delegations").text), "director_threshold": "1"},
+    )
+    assert refused.status_code == 403
+    assert approvals.get("admin", "/policy").json["version"] == 0

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from approval_service import rules, workflow
 from procurement_common.db import utcnow
 
 
@@ -82,9 +83,31 @@ def test_a_change_applies_only_to_requests_submitted_after_it(approvals):
     assert (task["policy_version"], task["director_threshold"]) == (1, "100.00")
 
 
-def test_every_version_is_kept(approvals):
+def test_every_version_is_kept_and_listed_newest_first(approvals):
     for amount in ("500.00", "700.00"):
         put_policy(approvals, "admin", {"director_threshold": amount})
 
+    assert approvals.get("admin", "/policy").json["version"] == 2
+    listed = approvals.get("zhang.wei", "/policy/versions").json
+
+    assert listed["total"] == 2
+    assert [(v["version"], v["director_threshold"], v["set_by"]) for v in listed["items"]] == [
+        (2, "700.00", "admin"),
+        (1, "500.00", "admin"),
+    ]
+
+
+def test_two_administrators_setting_it_at_the_same_moment_one_is_told_to_read_again(
+    approvals, monkeypatch
+):
+    put_policy(approvals, "admin", {"director_threshold": "500.00"})
+    # The second read the policy before the first one's version was committed.
+    monkeypatch.setattr(workflow, "current_policy", lambda session: rules.DEFAULT_POLICY)
+
+    refused = put_policy(approvals, "admin", {"director_threshold": "700.00"})
+
+    assert refused.status_code == 409
+    assert "changed at the same moment" in refused.json["message"]
+    monkeypatch.undo()
     policy = approvals.get("admin", "/policy").json
-    assert (policy["version"], policy["director_threshold"]) == (2, "700.00")
+    assert (policy["version"], policy["director_threshold"]) == (1, "500.00")

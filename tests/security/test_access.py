@@ -4,6 +4,7 @@ routes come from each app's URL map, so a new one cannot be left out."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import jwt
@@ -12,7 +13,8 @@ import pytest
 from procurement_common.auth import COOKIE_NAME, ISSUER, ROLES
 from procurement_common.db import utcnow
 
-from security_support import PERSON_OF_ROLE
+from security_support import PACKAGES, PERSON_OF_ROLE
+from support import poll
 
 ANYONE = "anyone"  # no sign-in needed at all
 SIGNED_IN = frozenset(ROLES)
@@ -137,6 +139,7 @@ EXPECTED = {
         ("POST", "/api/v1/delegations/<delegation_id>/end"): only("admin"),
         ("GET", "/api/v1/policy"): SIGNED,
         ("PUT", "/api/v1/policy"): only("admin"),
+        ("GET", "/api/v1/policy/versions"): SIGNED,
         ("GET", "/api/v1/reports/turnaround"): only("leader", "director", "admin"),
         ("GET", "/"): only("leader", "director", "admin"),
         ("POST", "/tasks/<task_id>/decision"): only("leader", "director", "admin"),
@@ -144,9 +147,15 @@ EXPECTED = {
         ("POST", "/delegations"): only("leader", "director"),
         ("POST", "/delegations/<delegation_id>/end"): only("admin"),
         ("GET", "/reports"): only("leader", "director", "admin"),
+        ("GET", "/policy"): only("leader", "director", "admin"),
+        ("POST", "/policy"): only("admin"),
     },
 }
 SERVICES = list(EXPECTED)
+
+
+def service_of(name: str):
+    return importlib.import_module(PACKAGES[name]).service
 
 
 def routes(app) -> set[tuple[str, str]]:
@@ -158,7 +167,7 @@ def routes(app) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def bad_tokens(token_for) -> dict[str, str]:
+def bad_tokens(token_for, office) -> dict[str, str]:
     """Tokens that must count as no sign-in at all, each claiming every role."""
     claims = {"sub": "admin", "username": "admin", "name": "Admin", "department": "GO"}
     unsigned = jwt.encode(
@@ -166,11 +175,22 @@ def bad_tokens(token_for) -> dict[str, str]:
         key=None,
         algorithm="none",
     )
+    before_a_change = token_for("left.office", roles=ROLES)
+    for name, app in office.apps.items():
+        with app.extensions["database"].engine.begin() as connection:
+            service_of(name).cutoffs.note(connection, "left.office", utcnow())
+        # A process reads the cutoffs again when its copy is a second old.
+        poll(
+            lambda cutoffs=app.extensions["token_cutoffs"]: cutoffs.refuses("left.office", 0),
+            timeout=5,
+            message=f"{name}'s cutoffs",
+        )
     return {
         "no token": "",
         "an expired token": token_for("admin", roles=ROLES, ttl=-60),
         "a token signed with another key": token_for("admin", roles=ROLES, secret=OTHER_KEY),
         "a token with alg none": unsigned,
+        "a token issued before its holder's account changed": before_a_change,
     }
 
 

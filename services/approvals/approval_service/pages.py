@@ -1,5 +1,5 @@
-"""The leader's pages: the inbox, with one-click decisions, delegations and
-the turnaround report.
+"""The leader's pages: the inbox, with one-click decisions, delegations, the
+turnaround report and the approval policy (set by an administrator).
 
 Forms are read into the same schemas as the JSON bodies, and go through
 the same workflow functions.
@@ -19,7 +19,7 @@ from procurement_common.web import db_session
 from . import workflow
 from .models import KnownApprover
 from .rules import Conflict, Invalid, NotAllowed
-from .schemas import DecisionInSchema, DelegationInSchema
+from .schemas import DecisionInSchema, DelegationInSchema, PolicySchema
 from .workflow import NotFound, Timing
 
 pages = Blueprint("pages", __name__, template_folder="templates")
@@ -29,6 +29,8 @@ REFUSED = (NotAllowed, Conflict, Invalid, NotFound)
 # Built once: a schema holds no state between loads.
 DECISION_FORM = DecisionInSchema()
 DELEGATION_FORM = DelegationInSchema()
+POLICY_FORM = PolicySchema()
+POLICY_VERSIONS_SHOWN = 50
 PERIOD_FORM = PeriodQuery()
 
 
@@ -148,3 +150,34 @@ def reports():
         report=workflow.describe_turnaround(report, period),
         form=request.args,
     )
+
+
+@pages.get("/policy")
+@page_auth(LEADER, DIRECTOR, ADMIN)
+def policy():
+    session = db_session()
+    return render_template(
+        "policy.html",
+        policy=workflow.current_policy(session),
+        versions=session.scalars(workflow.policy_versions().limit(POLICY_VERSIONS_SHOWN)).all(),
+    )
+
+
+@pages.post("/policy")
+@page_auth(ADMIN)
+def set_policy():
+    session = db_session()
+
+    def save():
+        data = POLICY_FORM.load(request.form, unknown=EXCLUDE)
+        policy = workflow.set_policy(session, data["director_threshold"], current_user().username)
+        session.commit()
+        return policy
+
+    if policy := save_or_say_why(save, Conflict):
+        flash(
+            f"Requests submitted from now on above {policy.director_threshold} "
+            "need the director too.",
+            "success",
+        )
+    return redirect(url_for("pages.policy"), code=303)

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,14 +108,28 @@ def current_policy(session: Session) -> rules.Policy:
 
 
 def set_policy(session: Session, director_threshold: Decimal, by: str) -> rules.Policy:
-    """Add a policy version; earlier versions stay, as the record of what routed what."""
+    """Add a policy version; earlier versions stay, as the record of what routed what.
+
+    Two administrators setting it at the same moment would both write the
+    next version: the second one's write fails, and she is told (``Conflict``).
+    """
     version = current_policy(session).version + 1
     policy = Policy(
         version=version, director_threshold=director_threshold.quantize(CENT), set_by=by
     )
-    session.add(policy)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(policy)
+    except IntegrityError:
+        raise rules.Conflict(
+            "The policy was changed at the same moment; read it and try again."
+        ) from None
     return policy.rules()
+
+
+def policy_versions() -> Select:
+    """Every version of the policy, newest first."""
+    return select(Policy).order_by(Policy.version.desc())
 
 
 # -- events from the requests service --------------------------------------

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
-from sqlalchemy.exc import IntegrityError
+from flask_smorest import Blueprint
 
 from procurement_common.auth import ADMIN, api_auth, current_user
+from procurement_common.pagination import PageQuery, page_schema, paginate
 from procurement_common.web import ERROR, db_session
 
 from .. import workflow
@@ -30,8 +30,16 @@ class CurrentPolicy(MethodView):
         earlier version is kept."""
         session = db_session()
         policy = workflow.set_policy(session, body["director_threshold"], current_user().username)
-        try:
-            session.commit()
-        except IntegrityError:
-            abort(409, message="The policy was changed at the same moment; read it and try again.")
+        session.commit()
         return policy
+
+
+@blp.route("/versions")
+class PolicyVersions(MethodView):
+    @api_auth()
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, page_schema(PolicySchema))
+    def get(self, query):
+        """Every version of the policy, newest first: which threshold routed a
+        request is the version in force when it was submitted."""
+        return paginate(db_session(), workflow.policy_versions(), query["page"], query["per_page"])
