@@ -136,6 +136,8 @@ class ApprovalNudged(_Data):
     approver = fields.String(required=True)
     pending_seconds = fields.Integer(required=True)
     escalated_to = fields.String(allow_none=True, load_default=None)
+    # Why it was handed up, in words: idle too long, or its approver left.
+    reason = fields.String(allow_none=True, load_default=None)
 
 
 class ReservedLine(Schema):

@@ -47,6 +47,7 @@ def test_a_task_idle_past_the_escalation_time_goes_to_the_director(approvals, nu
     (escalated,) = approvals.published("approval.escalated", request_id)
     assert escalated["data"]["escalated_to"] == "wang.fang"
     assert escalated["data"]["task_id"] == first["id"]
+    assert escalated["data"]["reason"] == "Idle for 73.0 h"
     assert approvals.inbox("li.na") == []
     refused = approvals.decide("li.na", first["id"])
     assert refused.status_code == 409
@@ -140,6 +141,7 @@ def test_the_tasks_of_a_leader_who_left_go_to_the_director_at_once(approvals):
     assert (task["level"], task["escalated_from"]) == (1, first["id"])
     (escalated,) = approvals.published("approval.escalated", request_id)
     assert escalated["data"]["escalated_to"] == "wang.fang"
+    assert escalated["data"]["reason"] == "li.na no longer works here"
     with approvals.database.sessions() as session:
         notes = session.scalars(
             select(TaskLogEntry.note).where(TaskLogEntry.task_id == first["id"])

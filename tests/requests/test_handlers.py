@@ -57,6 +57,29 @@ def test_a_request_goes_from_approved_through_backordered_and_reserved_to_issued
     ]
 
 
+def test_a_reminder_and_a_hand_up_show_in_the_timeline_with_why(api, submitted, others):
+    created = submitted()
+    nudge = {"request_id": created["id"], "task_id": new_id(), "approver": "li.na"}
+
+    others.send(ev.APPROVAL_REMINDED, {**nudge, "pending_seconds": 90000}, "approvals")
+    others.send(
+        ev.APPROVAL_ESCALATED,
+        {
+            **nudge,
+            "pending_seconds": 90060,
+            "escalated_to": "wang.fang",
+            "reason": "li.na no longer works here",
+        },
+        "approvals",
+    )
+
+    assert timeline(api, created)[1:] == [
+        ("submitted", "approvals", "Reminder sent to li.na"),
+        ("submitted", "approvals", "Escalated from li.na to wang.fang: li.na no longer works here"),
+    ]
+    assert api("get", f"/requests/{created['id']}").json["pending_approver"] == "wang.fang"
+
+
 def test_a_duplicate_delivery_has_one_effect(api, submitted, others):
     created = submitted()
     approved = others.approve(created)

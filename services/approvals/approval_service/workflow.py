@@ -915,11 +915,16 @@ def _escalate(session: Session, task: Task, target: str, why: str, now: datetime
         f"{why}; handed to {target}",
         at=now,
     )
-    _nudge_event(session, ev.APPROVAL_ESCALATED, task, now - task.created_at, target)
+    _nudge_event(session, ev.APPROVAL_ESCALATED, task, now - task.created_at, target, why)
 
 
 def _nudge_event(
-    session: Session, event_type: str, task: Task, pending_for: timedelta, escalated_to
+    session: Session,
+    event_type: str,
+    task: Task,
+    pending_for: timedelta,
+    escalated_to,
+    reason: str | None = None,
 ) -> None:
     _publish(
         session,
@@ -931,6 +936,7 @@ def _nudge_event(
             "approver": task.approver,
             "pending_seconds": int(pending_for.total_seconds()),
             "escalated_to": escalated_to,
+            "reason": reason,
         },
     )
 

@@ -155,6 +155,8 @@ def approval_nudged(session: Session, event: Event) -> None:
     escalated_to = event.data.get("escalated_to")
     if escalated_to:
         note = f"Escalated from {event.data['approver']} to {escalated_to}"
+        if reason := event.data.get("reason"):
+            note += f": {reason}"
         _move(session, request, event, note, by="approvals", pending_approver=escalated_to)
     else:
         note = f"Reminder sent to {event.data['approver']}"
