@@ -38,8 +38,8 @@ class Users(MethodView):
     def post(self, data):
         """Add a person (administrators). She signs in with the password given.
 
-        Her roles and department travel in her token: they apply from her
-        next sign-in. The change is kept in the account history.
+        Her roles and department travel in her token. The addition is kept
+        in the account history.
         """
         session = db_session()
         user = administration.add_user(session, current_user().username, data)
@@ -71,9 +71,11 @@ class OneUser(MethodView):
         (``active``: false), as an administrator; what is left out stays.
 
         The last active administrator keeps that role, and a department's head
-        stays a working leader until another head is named. Roles and
-        department apply from her next sign-in; a token already issued stays
-        valid until it expires. The change is kept in the account history.
+        stays a working leader until another head is named. Any change ends
+        her sessions: every service refuses her tokens issued before it,
+        within about a second of hearing of it (``account.changed``), and she
+        signs in again for a token with the new roles and department. The
+        change is kept in the account history.
         """
         session = db_session()
         user = administration.change_user(session, current_user().username, username, data)
