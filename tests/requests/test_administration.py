@@ -233,11 +233,27 @@ def test_a_refused_change_on_the_pages_says_why_and_keeps_everything(signed_in, 
     assert refused.status_code == 303
     page = office.get("/admin/people").get_data(as_text=True)
     assert "Not saved: The office needs at least one active administrator." in page
-    short = office.post("/admin/people", {**NEW_PERSON, "password": "short"})
-    assert short.status_code == 303
-    assert "Not saved: password: A password has 10 to 200 characters." in office.get(
-        "/admin/people"
-    ).get_data(as_text=True)
+    assert changes(admin) == []
+
+
+def test_a_refused_addition_comes_back_as_typed_with_the_reason_beside_its_field(signed_in, admin):
+    office = signed_in("admin")
+
+    short = office.post("/admin/people", {**NEW_PERSON, "department": "SAL", "password": "short"})
+
+    assert short.status_code == 422
+    page = short.get_data(as_text=True)
+    assert (
+        '<p class="error" id="new-password-error">A password has 10 to 200 characters.</p>' in page
+    )
+    assert 'value="sun.li"' in page and 'value="Sun Li"' in page
+    assert '<option value="SAL" selected>' in page
+    assert 'value="short"' not in page  # a password is never sent back
+    taken = office.post("/admin/departments", {"code": "FIN", "name": "Finance again"})
+    assert taken.status_code == 409
+    page = taken.get_data(as_text=True)
+    assert '<p class="error" id="new-code-error">There is already a department FIN.</p>' in page
+    assert 'value="Finance again"' in page
     assert changes(admin) == []
 
 

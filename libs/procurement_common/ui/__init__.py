@@ -93,6 +93,18 @@ def save_or_say_why(
     return None
 
 
+def messages_by_field(error: ValidationError) -> dict[str, list[str]]:
+    """Each top-level field's messages, nested ones (a list's items) included,
+    to show beside the field."""
+
+    def texts(detail) -> list[str]:
+        if isinstance(detail, dict):
+            return [text for inner in detail.values() for text in texts(inner)]
+        return list(detail) if isinstance(detail, list) else [str(detail)]
+
+    return {field: texts(detail) for field, detail in error.normalized_messages().items()}
+
+
 def first_message(error: ValidationError) -> str:
     """The first error of a (nested) schema error, with its field, for a flash message."""
     field, detail = next(iter(error.normalized_messages().items()))

@@ -1,16 +1,19 @@
 """The administrator's pages: people and departments, and what changed.
 
 Forms are read into the same schemas as the JSON API and go through the
-same functions in ``administration``; a refusal comes back as a message.
+same functions in ``administration``. A refused addition comes back on its
+page with what was typed and the reason beside its field; a refused change
+to someone already listed comes back as a message over the list.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, ROLES, current_user, page_auth
-from procurement_common.ui import save_or_say_why
+from procurement_common.ui import messages_by_field, save_or_say_why
 from procurement_common.web import db_session
 
 from . import actions, administration
@@ -53,9 +56,30 @@ def _save(change, done: str) -> None:
         flash(done, "success")
 
 
+def _add(add, rule_field: str) -> tuple[dict[str, list[str]], int] | None:
+    """Run ``add`` and commit; what refused it, by field, and the status to
+    answer with, or None when it was added. A rule's refusal (a username or
+    code taken) is told beside ``rule_field``."""
+    session = db_session()
+    try:
+        add(session, current_user().username)
+        session.commit()
+    except ValidationError as invalid:
+        session.rollback()
+        return messages_by_field(invalid), 422
+    except AccountRuleBroken as refused:
+        session.rollback()
+        return {rule_field: [str(refused)]}, 409
+    return None
+
+
 @admin_pages.get("/people")
 @page_auth(ADMIN)
 def people():
+    return _people_page()
+
+
+def _people_page(adding: dict | None = None, errors: dict | None = None) -> str:
     session = db_session()
     return render_template(
         "requests/admin_people.html",
@@ -63,6 +87,8 @@ def people():
         departments=actions.departments(session),
         roles=ROLES,
         changes=session.scalars(administration.account_changes().limit(RECENT_CHANGES)).all(),
+        adding=adding or {"roles": ["staff"]},
+        errors=errors or {},
     )
 
 
@@ -70,10 +96,14 @@ def people():
 @page_auth(ADMIN)
 def add_person():
     form = _form()
-    _save(
-        lambda session, by: administration.add_user(session, by, PERSON_FORM.load(form)),
-        f"{form.get('username')} added.",
-    )
+
+    def add(session, by):
+        return administration.add_user(session, by, PERSON_FORM.load(form))
+
+    if refused := _add(add, "username"):
+        errors, status = refused
+        return _people_page(adding=form, errors=errors), status
+    flash(f"{form['username']} added.", "success")
     return redirect(url_for("admin.people"), code=303)
 
 
@@ -93,12 +123,18 @@ def change_person(username):
 @admin_pages.get("/departments")
 @page_auth(ADMIN)
 def departments():
+    return _departments_page()
+
+
+def _departments_page(adding: dict | None = None, errors: dict | None = None) -> str:
     session = db_session()
     leaders = session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     return render_template(
         "requests/admin_departments.html",
         departments=actions.departments(session),
         leaders=[person for person in leaders if person.roles & actions.LEADERS],
+        adding=adding or {},
+        errors=errors or {},
     )
 
 
@@ -106,10 +142,14 @@ def departments():
 @page_auth(ADMIN)
 def add_department():
     form = _form()
-    _save(
-        lambda session, by: administration.add_department(session, by, DEPARTMENT_FORM.load(form)),
-        f"{form.get('code')} added.",
-    )
+
+    def add(session, by):
+        return administration.add_department(session, by, DEPARTMENT_FORM.load(form))
+
+    if refused := _add(add, "code"):
+        errors, status = refused
+        return _departments_page(adding=form, errors=errors), status
+    flash(f"{form['code']} added.", "success")
     return redirect(url_for("admin.departments"), code=303)
 
 
