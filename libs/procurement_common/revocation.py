@@ -111,9 +111,12 @@ class Cutoffs:
         return cutoff is not None and issued_at < cutoff
 
     def _read_again(self) -> None:
-        if not self._reading.acquire(blocking=False):
+        # Only the first read is waited for: before it, the process knows of no cutoff.
+        if not self._reading.acquire(blocking=self._read_at == -float("inf")):
             return
         try:
+            if self._clock() - self._read_at < self.FRESH_FOR_SECONDS:
+                return  # another thread read them while this one waited
             statement = select(self._table.c.username, self._table.c.not_before)
             with reading(self._engine) as connection:
                 rows = connection.execute(statement).all()
