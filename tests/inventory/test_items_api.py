@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from inventory_service import service
 from inventory_service.checks import check_stock
-from inventory_service.models import Item
+from inventory_service.models import Item, ItemChange
 
 from support import account_changed, poll
 
@@ -77,6 +77,33 @@ def test_a_clerk_changes_an_item_and_the_change_is_announced(client, clerk, add_
         "reorder_quantity": 10,
         "active": False,
     }
+
+
+def test_every_change_to_an_items_details_is_kept_with_who_and_when(
+    client, clerk, staff, add_item, database
+):
+    add_item("PAPER-A4", reorder_level=40, unit_cost="25.00")
+    change = {"unit_cost": "26.50", "reorder_level": 50, "active": False}
+    assert client.patch("/api/v1/items/PAPER-A4", json=change, headers=clerk).status_code == 200
+    # The same again changes nothing, and keeps nothing.
+    assert client.patch("/api/v1/items/PAPER-A4", json=change, headers=clerk).status_code == 200
+
+    kept = client.get("/api/v1/items/PAPER-A4/changes", headers=staff).json
+
+    assert [(entry["by"], entry["change"]) for entry in kept["items"]] == [
+        ("chen.jie", "unit_cost: 25.00 → 26.50; reorder_level: 40 → 50; active: yes → no"),
+        (
+            "chen.jie",
+            "added: name Item PAPER-A4, unit piece, category none, unit_cost 25.00, "
+            "reorder_level 40, reorder_quantity 10, active yes",
+        ),
+    ]
+    assert client.get("/api/v1/items/NOPE/changes", headers=staff).status_code == 404
+    with database.sessions() as session:
+        entry = session.scalars(select(ItemChange)).first()
+        entry.change = "nothing happened"
+        with pytest.raises(TypeError, match="append-only"):
+            session.flush()
 
 
 def test_receipts_and_counts_go_through_the_ledger(client, clerk, add_item):

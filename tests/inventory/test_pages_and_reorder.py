@@ -57,6 +57,18 @@ def test_the_stock_list_marks_low_items(browser, add_item):
     assert "TONER" not in browser.get("/?q=paper").get_data(as_text=True)
 
 
+def test_an_items_page_shows_its_movements_and_the_changes_to_its_details(
+    browser, clerk, client, add_item
+):
+    add_item("PAPER-A4", on_hand=200, reorder_level=40, unit_cost="25.00")
+    client.patch("/api/v1/items/PAPER-A4", json={"reorder_level": 50}, headers=clerk)
+
+    page = browser.get("/items/PAPER-A4").get_data(as_text=True)
+
+    assert "opening stock" in page
+    assert "<td>reorder_level: 40 → 50</td><td>chen.jie</td>" in page
+
+
 def test_goods_are_received_through_the_form(browser, clerk, client, add_item):
     add_item("PAPER-A4", on_hand=10)
     token = csrf_token(browser.get("/receive"))

@@ -103,6 +103,7 @@ EXPECTED = {
         ("GET", "/api/v1/items/<sku>"): SIGNED,
         ("PATCH", "/api/v1/items/<sku>"): FOR_CLERK,
         ("GET", "/api/v1/items/<sku>/ledger"): SIGNED,
+        ("GET", "/api/v1/items/<sku>/changes"): SIGNED,
         ("POST", "/api/v1/receipts"): FOR_CLERK,
         ("POST", "/api/v1/adjustments"): FOR_CLERK,
         ("GET", "/api/v1/reservations"): SIGNED,

@@ -1,5 +1,5 @@
-"""What the inventory service stores: items, the stock ledger, reservations
-per request line, hand-outs and stock alerts."""
+"""What the inventory service stores: items and the history of their details,
+the stock ledger, reservations per request line, hand-outs and stock alerts."""
 
 from __future__ import annotations
 
@@ -91,10 +91,27 @@ class LedgerEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ItemChange(Base):
+    """A change to an item's details (name, cost, reorder level, …) or its
+    addition: who, when, and each field from what to what. Appended, never
+    changed; stock itself moves only through the ledger."""
+
+    __tablename__ = "item_changes"
+    __table_args__ = (Index("ix_item_changes_sku_id", "sku", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("items.sku"))
+    change: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 @event.listens_for(LedgerEntry, "before_update")
 @event.listens_for(LedgerEntry, "before_delete")
-def _ledger_is_append_only(_mapper, _connection, entry):
-    raise TypeError(f"stock ledger entry {entry.id} is append-only; record a new movement")
+@event.listens_for(ItemChange, "before_update")
+@event.listens_for(ItemChange, "before_delete")
+def _history_is_append_only(_mapper, _connection, entry):
+    raise TypeError(f"{entry.__tablename__} row {entry.id} is append-only; record a new one")
 
 
 class Reservation(Base):

@@ -24,8 +24,8 @@ from procurement_common.web import db_session
 
 from .api.reorder import suggestions, suggestions_csv
 from .api.usage import report, usage_csv
-from .models import Item, LedgerEntry
-from .queries import departments, handout_queue, items_query
+from .models import Item
+from .queries import departments, handout_queue, item_changes_query, items_query, ledger_query
 from .schemas import AdjustmentInSchema, ReceiptInSchema, UsageQuerySchema
 from .stock import StockRuleBroken
 from .stockroom import Stockroom
@@ -77,13 +77,12 @@ def stock_list():
 def item_ledger(sku):
     session = db_session()
     item = Stockroom(session, current_user().username).item(sku)
-    entries = session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.sku == sku)
-        .order_by(LedgerEntry.id.desc())
-        .limit(LEDGER_LINES)
-    ).all()
-    return render_template("ledger.html", item=item, entries=entries)
+    return render_template(
+        "ledger.html",
+        item=item,
+        entries=session.scalars(ledger_query(sku).limit(LEDGER_LINES)).all(),
+        changes=session.scalars(item_changes_query(sku).limit(LEDGER_LINES)).all(),
+    )
 
 
 @pages.route("/receive", methods=["GET", "POST"])

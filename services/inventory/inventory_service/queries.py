@@ -13,7 +13,16 @@ from procurement_common.db import utcnow
 from procurement_common.reporting import Period
 
 from . import stock, usage
-from .models import Alert, Handout, HandoutLine, Item, Reservation, ReservationLine
+from .models import (
+    Alert,
+    Handout,
+    HandoutLine,
+    Item,
+    ItemChange,
+    LedgerEntry,
+    Reservation,
+    ReservationLine,
+)
 from .stock import Status
 
 
@@ -36,6 +45,16 @@ def items_query(
     if active is not None:
         query = query.where(Item.active.is_(active))
     return query
+
+
+def ledger_query(sku: str) -> Select:
+    """Every movement of an item's stock, newest first."""
+    return select(LedgerEntry).where(LedgerEntry.sku == sku).order_by(LedgerEntry.id.desc())
+
+
+def item_changes_query(sku: str) -> Select:
+    """Every change to an item's details, newest first."""
+    return select(ItemChange).where(ItemChange.sku == sku).order_by(ItemChange.id.desc())
 
 
 def alerts_query(status: str | None = None) -> Select:

@@ -123,6 +123,16 @@ class LedgerEntrySchema(Schema):
     at = fields.DateTime()
 
 
+class ItemChangeSchema(Schema):
+    id = fields.String()
+    sku = fields.String()
+    change = fields.String(
+        metadata={"description": "Each field from what to what, or what the item was added with."}
+    )
+    by = fields.String()
+    at = fields.DateTime()
+
+
 # -- reservations and hand-outs ---------------------------------------------
 class ReservationLineSchema(Schema):
     sku = fields.String()

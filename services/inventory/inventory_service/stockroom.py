@@ -40,6 +40,7 @@ from .models import (
     Handout,
     HandoutLine,
     Item,
+    ItemChange,
     LedgerEntry,
     Reservation,
     ReservationLine,
@@ -74,6 +75,15 @@ _MOVE = (
 )
 _RESERVE = _MOVE.where(Item.on_hand - Item.reserved >= bindparam("amount"))
 _TAKE_FROM_RESERVED = _MOVE.where(Item.reserved >= bindparam("amount"))
+
+
+def _shown(value: Any) -> str:
+    """A detail's value as the item history says it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 class NotFound(LookupError):
@@ -120,14 +130,28 @@ class Stockroom:
         self._apply_fields(item, data)
         self.session.add(item)
         self.session.flush()
+        added = ", ".join(f"{name} {_shown(getattr(item, name))}" for name in ITEM_FIELDS)
+        self._record_change(item.sku, f"added: {added}")
         if data.get("on_hand"):
             self._move(item.sku, Movement.RECEIPT, on_hand=data["on_hand"], note="opening stock")
         return item
 
     def change_item(self, sku: str, data: Mapping[str, Any]) -> Item:
+        """Change an item's details; what changed, from what to what, is kept."""
         item = self.item(sku)
+        before = {name: getattr(item, name) for name in ITEM_FIELDS}
         self._apply_fields(item, data)
+        changed = [
+            f"{name}: {_shown(before[name])} → {_shown(getattr(item, name))}"
+            for name in ITEM_FIELDS
+            if getattr(item, name) != before[name]
+        ]
+        if changed:
+            self._record_change(sku, "; ".join(changed))
         return item
+
+    def _record_change(self, sku: str, change: str) -> None:
+        self.session.add(ItemChange(sku=sku, change=change, by=self.by, at=utcnow()))
 
     def _apply_fields(self, item: Item, data: Mapping[str, Any]) -> None:
         for name in ITEM_FIELDS:

@@ -2,15 +2,20 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from procurement_common.auth import CLERK, api_auth, current_user
 from procurement_common.pagination import PageQuery, page_schema, paginate
 from procurement_common.web import ERROR, db_session
 
-from ..models import LedgerEntry
-from ..queries import items_query
-from ..schemas import ItemFieldsSchema, ItemInSchema, ItemQuerySchema, ItemSchema, LedgerEntrySchema
+from ..queries import item_changes_query, items_query, ledger_query
+from ..schemas import (
+    ItemChangeSchema,
+    ItemFieldsSchema,
+    ItemInSchema,
+    ItemQuerySchema,
+    ItemSchema,
+    LedgerEntrySchema,
+)
 from ..stockroom import Stockroom
 
 blp = Blueprint("items", __name__, url_prefix="/items", description="Items and their stock")
@@ -75,5 +80,18 @@ class ItemLedger(MethodView):
         """Every movement of an item's stock, newest first."""
         session = db_session()
         Stockroom(session, current_user().username).item(sku)
-        entries = select(LedgerEntry).where(LedgerEntry.sku == sku).order_by(LedgerEntry.id.desc())
-        return paginate(session, entries, query["page"], query["per_page"])
+        return paginate(session, ledger_query(sku), query["page"], query["per_page"])
+
+
+@blp.route("/<sku>/changes")
+class ItemChanges(MethodView):
+    @api_auth()
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, page_schema(ItemChangeSchema))
+    @blp.alt_response(404, schema=ERROR, description="No item with this SKU")
+    def get(self, query, sku):
+        """Every change to an item's details, and its addition, newest first:
+        who changed what, from what to what, and when."""
+        session = db_session()
+        Stockroom(session, current_user().username).item(sku)
+        return paginate(session, item_changes_query(sku), query["page"], query["per_page"])
