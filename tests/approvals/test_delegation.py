@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import update
 
 from approval_service.models import Delegation
 from procurement_common.auth import ADMIN
+from procurement_common.db import new_id
+
+from support import account_changed
 
 
 @pytest.fixture(autouse=True)
@@ -176,3 +181,36 @@ def test_ending_it_again_answers_the_same_and_one_over_or_unknown_is_refused(
     assert over.status_code == 409
     assert "was over" in over.json["message"]
     assert end(approvals, "li.na", "no-such-delegation").status_code == 404
+
+
+def test_a_leader_who_left_is_offered_to_no_one_and_a_delegation_to_her_is_refused(
+    approvals, browser, today, days
+):
+    assert "zhao.lei" in browser("li.na").get("/delegations").text
+
+    approvals.deliver(account_changed("zhao.lei", department="SAL", active=False))
+
+    assert "zhao.lei" not in browser("li.na").get("/delegations").text
+    refused = approvals.delegate("li.na", "zhao.lei", today, today + days(2))
+    assert refused.status_code == 422
+    assert "not a leader who approves" in refused.json["message"]
+
+
+def test_a_leader_offered_again_when_she_leads_again_and_a_late_change_is_ignored(
+    approvals, browser, today, days
+):
+    stepped_down = account_changed("zhao.lei", department="SAL", roles=["staff"])
+    leads_again = account_changed("zhao.lei", department="SAL", roles=["leader", "staff"])
+    approvals.deliver(stepped_down)
+    approvals.deliver(leads_again)
+    # The first change delivered again under another id, late: it changes nothing.
+    approvals.deliver(dataclasses.replace(stepped_down, id=new_id()))
+
+    assert "zhao.lei" in browser("li.na").get("/delegations").text
+    assert approvals.delegate("li.na", "zhao.lei", today, today + days(2)).status_code == 201
+
+
+def test_a_new_leader_is_offered_from_her_first_account_change(approvals, browser):
+    approvals.deliver(account_changed("sun.li", roles=["leader", "staff"]))
+
+    assert "sun.li" in browser("li.na").get("/delegations").text

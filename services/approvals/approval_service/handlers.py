@@ -10,12 +10,19 @@ from procurement_common import events as ev
 from procurement_common.events import Event
 
 from .models import cutoffs
-from .workflow import hand_up_tasks_of_leaver, receive_cancellation, receive_submission
+from .workflow import (
+    hand_up_tasks_of_leaver,
+    note_account_change,
+    receive_cancellation,
+    receive_submission,
+)
 
 
 def account_changed(session: Session, event: Event) -> None:
-    """Her old tokens stop counting; if she left, what waits for her goes up a rung."""
+    """Her old tokens stop counting; if she left, what waits for her goes up
+    a rung, and nobody may choose her as a delegate while she is gone."""
     cutoffs.apply(session, event)
+    note_account_change(session, event.load_data())
     if not event.data["active"]:
         hand_up_tasks_of_leaver(session, event.data["username"])
 

@@ -51,12 +51,17 @@ class Policy(Base):
 
 class KnownApprover(Base):
     """The leaders seen in events (department heads, the director) and
-    leaders who signed in to delegate: who may receive a delegation."""
+    leaders who signed in to delegate: who may receive a delegation, unless
+    she has since left or stopped leading (``account.changed``)."""
 
     __tablename__ = "known_approvers"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while she no longer works here or no longer leads.
+    left_at: Mapped[datetime | None]
+    # The time of the last account change applied, so that a late one is ignored.
+    account_changed_at: Mapped[datetime | None]
 
 
 class Cancellation(Base):

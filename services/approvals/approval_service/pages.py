@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
-from sqlalchemy import select
 
 from procurement_common.auth import ADMIN, DIRECTOR, LEADER, current_user, page_auth
 from procurement_common.reporting import PeriodQuery
@@ -17,7 +16,6 @@ from procurement_common.ui import first_message, save_or_say_why, sign_in_at_req
 from procurement_common.web import db_session
 
 from . import workflow
-from .models import KnownApprover
 from .rules import Conflict, Invalid, NotAllowed
 from .schemas import DecisionInSchema, DelegationInSchema, PolicySchema
 from .workflow import NotFound, Timing
@@ -91,9 +89,7 @@ def delegations():
         delegations=delegations,
         endable=workflow.endable(user, delegations),
         leaders=[
-            name
-            for name in session.scalars(select(KnownApprover.username).order_by("username"))
-            if name != user.username
+            name for name in session.scalars(workflow.possible_delegates()) if name != user.username
         ],
         today=workflow.today(),
     )

@@ -171,6 +171,33 @@ def _insert_unless_known(dialect: str) -> Insert:
     return dialect_insert(KnownApprover.__table__).on_conflict_do_nothing()
 
 
+def note_account_change(session: Session, data: dict) -> None:
+    """Keep who may receive a delegation in step with her account: someone
+    who left or no longer leads is offered to no one, and one who leads
+    again is offered again. A change older than one applied already is
+    ignored: announcements may arrive out of order."""
+    approves = data["active"] and bool({LEADER, DIRECTOR} & set(data["roles"]))
+    changed_at = data["changed_at"]
+    known = session.get(KnownApprover, data["username"], with_for_update=True)
+    if known is None:
+        if approves:
+            session.add(KnownApprover(username=data["username"], account_changed_at=changed_at))
+        return
+    if known.account_changed_at is not None and known.account_changed_at >= changed_at:
+        return
+    known.account_changed_at = changed_at
+    known.left_at = None if approves else changed_at
+
+
+def possible_delegates() -> Select:
+    """Who a leader may choose as her delegate, by name."""
+    return (
+        select(KnownApprover.username)
+        .where(KnownApprover.left_at.is_(None))
+        .order_by(KnownApprover.username)
+    )
+
+
 def note_leader(session: Session, user: Principal) -> bool:
     """Remember a signed-in leader as one who may receive a delegation; say if she is new."""
     if not user.has_any(LEADER, DIRECTOR) or session.get(KnownApprover, user.username):
@@ -783,7 +810,7 @@ def add_delegation(session: Session, leader: Principal, data: dict) -> Delegatio
         data["delegate"],
         span,
         today(),
-        session.scalars(select(KnownApprover.username)),
+        session.scalars(possible_delegates()),
         _spans(session, leader.username),
         _spans(session, data["delegate"]),
     )
