@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import Select
 
 from procurement_common.auth import CLERK, api_auth, current_user
 from procurement_common.pagination import PageQuery, page_schema, paginate
@@ -78,9 +79,7 @@ class ItemLedger(MethodView):
     @blp.alt_response(404, schema=ERROR, description="No item with this SKU")
     def get(self, query, sku):
         """Every movement of an item's stock, newest first."""
-        session = db_session()
-        Stockroom(session, current_user().username).item(sku)
-        return paginate(session, ledger_query(sku), query["page"], query["per_page"])
+        return _page_of_item(sku, ledger_query(sku), query)
 
 
 @blp.route("/<sku>/changes")
@@ -92,6 +91,11 @@ class ItemChanges(MethodView):
     def get(self, query, sku):
         """Every change to an item's details, and its addition, newest first:
         who changed what, from what to what, and when."""
-        session = db_session()
-        Stockroom(session, current_user().username).item(sku)
-        return paginate(session, item_changes_query(sku), query["page"], query["per_page"])
+        return _page_of_item(sku, item_changes_query(sku), query)
+
+
+def _page_of_item(sku: str, listing: Select, query: dict) -> dict:
+    """A page of one item's history; 404 for an item that does not exist."""
+    session = db_session()
+    Stockroom(session, current_user().username).item(sku)
+    return paginate(session, listing, query["page"], query["per_page"])
