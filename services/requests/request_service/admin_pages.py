@@ -56,21 +56,23 @@ def _save(change, done: str) -> None:
         flash(done, "success")
 
 
-def _add(add, rule_field: str) -> tuple[dict[str, list[str]], int] | None:
-    """Run ``add`` and commit; what refused it, by field, and the status to
-    answer with, or None when it was added. A rule's refusal (a username or
-    code taken) is told beside ``rule_field``."""
+def _add(add, form: dict, rule_field: str, page, done: str, back: str):
+    """Run ``add`` with the session and who adds, commit, and go back to the
+    ``back`` page saying ``done``. A refusal comes back on the page (``page``)
+    with what was typed and the reason beside its field; a rule's refusal (a
+    username or code taken) is told beside ``rule_field``."""
     session = db_session()
     try:
         add(session, current_user().username)
         session.commit()
     except ValidationError as invalid:
         session.rollback()
-        return messages_by_field(invalid), 422
+        return page(adding=form, errors=messages_by_field(invalid)), 422
     except AccountRuleBroken as refused:
         session.rollback()
-        return {rule_field: [str(refused)]}, 409
-    return None
+        return page(adding=form, errors={rule_field: [str(refused)]}), 409
+    flash(done, "success")
+    return redirect(url_for(back), code=303)
 
 
 @admin_pages.get("/people")
@@ -96,15 +98,14 @@ def _people_page(adding: dict | None = None, errors: dict | None = None) -> str:
 @page_auth(ADMIN)
 def add_person():
     form = _form()
-
-    def add(session, by):
-        return administration.add_user(session, by, PERSON_FORM.load(form))
-
-    if refused := _add(add, "username"):
-        errors, status = refused
-        return _people_page(adding=form, errors=errors), status
-    flash(f"{form['username']} added.", "success")
-    return redirect(url_for("admin.people"), code=303)
+    return _add(
+        lambda session, by: administration.add_user(session, by, PERSON_FORM.load(form)),
+        form,
+        "username",
+        _people_page,
+        f"{form.get('username')} added.",
+        "admin.people",
+    )
 
 
 @admin_pages.post("/people/<username>")
@@ -142,15 +143,14 @@ def _departments_page(adding: dict | None = None, errors: dict | None = None) ->
 @page_auth(ADMIN)
 def add_department():
     form = _form()
-
-    def add(session, by):
-        return administration.add_department(session, by, DEPARTMENT_FORM.load(form))
-
-    if refused := _add(add, "code"):
-        errors, status = refused
-        return _departments_page(adding=form, errors=errors), status
-    flash(f"{form['code']} added.", "success")
-    return redirect(url_for("admin.departments"), code=303)
+    return _add(
+        lambda session, by: administration.add_department(session, by, DEPARTMENT_FORM.load(form)),
+        form,
+        "code",
+        _departments_page,
+        f"{form.get('code')} added.",
+        "admin.departments",
+    )
 
 
 @admin_pages.post("/departments/<code>")
