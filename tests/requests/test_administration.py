@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from procurement_common import events as ev
+from procurement_common.auth import COOKIE_NAME
 from request_service.administration import add_user_command
 from request_service.models import User, messaging
 from tests.conftest import TEST_SECRET
@@ -360,3 +361,30 @@ def test_a_page_session_ends_with_the_account_change(signed_in, admin):
         message="the page to send her to sign in",
     )
     assert sent_away.location.startswith("/login")
+
+
+def test_an_administrator_who_changes_her_own_account_on_the_page_stays_signed_in(
+    signed_in, client
+):
+    office = signed_in("admin")
+    old = office.client.get_cookie(COOKIE_NAME).value
+
+    saved = office.post(
+        "/admin/people/admin",
+        {"name": "The Administrator", "department": "GO", "roles": "admin", "active": "true"},
+    )
+
+    assert saved.status_code == 303
+    new = office.client.get_cookie(COOKIE_NAME).value
+    assert new != old
+    poll(
+        lambda: (
+            client.get("/api/v1/requests", headers={"Authorization": f"Bearer {old}"}).status_code
+            == 401
+        ),
+        timeout=5,
+        message="her old token to be refused",
+    )
+    page = office.get("/admin/people")
+    assert page.status_code == 200
+    assert "The Administrator" in page.get_data(as_text=True)

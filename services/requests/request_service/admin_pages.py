@@ -8,17 +8,19 @@ to someone already listed comes back as a message over the list.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from procurement_common.auth import ADMIN, ROLES, current_user, page_auth
+from procurement_common.auth import ADMIN, ROLES, current_user, issue_token, page_auth
 from procurement_common.ui import messages_by_field, save_or_say_why
 from procurement_common.web import db_session
 
 from . import actions, administration
+from .accounts import principal_of
 from .actions import NotFound
 from .models import User
+from .pages import keep_signed_in
 from .people import AccountRuleBroken
 from .schemas import DepartmentChangeSchema, DepartmentSchema, UserChangeSchema, UserSchema
 
@@ -44,7 +46,8 @@ def _form() -> dict:
     return data
 
 
-def _save(change, done: str) -> None:
+def _save(change, done: str):
+    """Run ``change`` and commit; what it changed, or None when it was refused."""
     session = db_session()
 
     def save():
@@ -52,8 +55,9 @@ def _save(change, done: str) -> None:
         session.commit()
         return changed
 
-    if save_or_say_why(save, AccountRuleBroken, NotFound):
+    if changed := save_or_say_why(save, AccountRuleBroken, NotFound):
         flash(done, "success")
+    return changed
 
 
 def _add(add, form: dict, rule_field: str, page, done: str, back: str):
@@ -112,13 +116,20 @@ def add_person():
 @page_auth(ADMIN)
 def change_person(username):
     form = _form()
-    _save(
+    changed = _save(
         lambda session, by: administration.change_user(
             session, by, username, PERSON_CHANGE_FORM.load(form)
         ),
         f"{username} saved.",
     )
-    return redirect(url_for("admin.people"), code=303)
+    response = redirect(url_for("admin.people"), code=303)
+    if changed is not None and changed.username == current_user().username and changed.active:
+        # Her change voided the token she is using (see ``revocation``); she goes on
+        # with one that says what she is now, instead of being sent to sign in.
+        settings = current_app.config["SETTINGS"]
+        token = issue_token(settings.auth_secret, principal_of(changed), settings.token_ttl_seconds)
+        keep_signed_in(response, token)
+    return response
 
 
 @admin_pages.get("/departments")

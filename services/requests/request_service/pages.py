@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -85,9 +86,8 @@ def login():
         return render_template(
             "requests/login.html", next_url=next_url, username=username, errors=invalid.messages
         ), 422
-    settings = _settings()
     try:
-        token = sign_in(db_session(), credentials["username"], credentials["password"], settings)
+        token = sign_in(db_session(), credentials["username"], credentials["password"], _settings())
     except SignInRefused as refused:
         return render_template(
             "requests/login.html",
@@ -96,7 +96,12 @@ def login():
             errors={},
             refused=str(refused),
         ), 401
-    response = redirect(next_url, code=303)
+    return keep_signed_in(redirect(next_url, code=303), token)
+
+
+def keep_signed_in(response: Response, token: str) -> Response:
+    """Give the browser ``token`` as its session, for every service's pages."""
+    settings = _settings()
     response.set_cookie(
         COOKIE_NAME,
         token,
