@@ -8,7 +8,6 @@ from request_service.people import (
     DEPARTMENT_CODE,
     USERNAME,
     AccountRuleBroken,
-    described,
     keep_an_administrator,
     keep_heads,
     may_head,
@@ -38,15 +37,6 @@ def test_a_head_keeps_her_role_while_she_heads_a_department():
     keep_heads([], frozenset({"staff"}), True)
     with pytest.raises(AccountRuleBroken, match="They head FIN, GO"):
         keep_heads(["GO", "FIN"], frozenset({"staff"}), True)
-
-
-def test_a_change_is_described_field_by_field_and_nothing_for_no_change():
-    before = {"name": "Li Na", "roles": frozenset({"staff", "leader"}), "active": True}
-
-    assert described(before, {**before, "active": False, "roles": frozenset({"staff"})}) == (
-        "active: yes → no; roles: leader,staff → staff"
-    )
-    assert described(before, dict(before)) is None
 
 
 @pytest.mark.parametrize(

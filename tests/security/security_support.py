@@ -39,6 +39,11 @@ REASON = "盘点时发现两包受潮损坏"
 ITEM_NAME = "中性笔（蓝色，0.5毫米）"
 
 
+def service_of(name: str):
+    """The ``Service`` of a service by its short name ("requests", ...)."""
+    return importlib.import_module(PACKAGES[name]).service
+
+
 @dataclass
 class Office:
     """The three apps, and the events between them."""
@@ -51,9 +56,7 @@ class Office:
             name: app.test_client() for name, app in self.apps.items()
         }
         self.consumers = {
-            name: importlib.import_module(PACKAGES[name]).service.consumer(
-                app.config["SETTINGS"], app.extensions["database"]
-            )
+            name: service_of(name).consumer(app.config["SETTINGS"], app.extensions["database"])
             for name, app in self.apps.items()
         }
 

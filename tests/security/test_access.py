@@ -4,7 +4,6 @@ routes come from each app's URL map, so a new one cannot be left out."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import jwt
@@ -13,7 +12,7 @@ import pytest
 from procurement_common.auth import COOKIE_NAME, ISSUER, ROLES
 from procurement_common.db import utcnow
 
-from security_support import PACKAGES, PERSON_OF_ROLE
+from security_support import PERSON_OF_ROLE, service_of
 from support import poll
 
 ANYONE = "anyone"  # no sign-in needed at all
@@ -153,10 +152,6 @@ EXPECTED = {
     },
 }
 SERVICES = list(EXPECTED)
-
-
-def service_of(name: str):
-    return importlib.import_module(PACKAGES[name]).service
 
 
 def routes(app) -> set[tuple[str, str]]:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from procurement_common import events as ev
+from procurement_common.changes import described, listed
 from procurement_common.db import utcnow
 from procurement_common.events import Event
 
@@ -77,15 +78,6 @@ _RESERVE = _MOVE.where(Item.on_hand - Item.reserved >= bindparam("amount"))
 _TAKE_FROM_RESERVED = _MOVE.where(Item.reserved >= bindparam("amount"))
 
 
-def _shown(value: Any) -> str:
-    """A detail's value as the item history says it."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 class NotFound(LookupError):
     """No such item or request (HTTP 404)."""
 
@@ -130,7 +122,7 @@ class Stockroom:
         self._apply_fields(item, data)
         self.session.add(item)
         self.session.flush()
-        added = ", ".join(f"{name} {_shown(getattr(item, name))}" for name in ITEM_FIELDS)
+        added = listed({name: getattr(item, name) for name in ITEM_FIELDS})
         self._record_change(item.sku, f"added: {added}")
         if data.get("on_hand"):
             self._move(item.sku, Movement.RECEIPT, on_hand=data["on_hand"], note="opening stock")
@@ -141,13 +133,9 @@ class Stockroom:
         item = self.item(sku)
         before = {name: getattr(item, name) for name in ITEM_FIELDS}
         self._apply_fields(item, data)
-        changed = [
-            f"{name}: {_shown(before[name])} → {_shown(getattr(item, name))}"
-            for name in ITEM_FIELDS
-            if getattr(item, name) != before[name]
-        ]
-        if changed:
-            self._record_change(sku, "; ".join(changed))
+        after = {name: getattr(item, name) for name in ITEM_FIELDS}
+        if change := described(before, after, ITEM_FIELDS):
+            self._record_change(sku, change)
         return item
 
     def _record_change(self, sku: str, change: str) -> None:

@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from procurement_common import events as ev
 from procurement_common.auth import ADMIN
+from procurement_common.changes import described, listed
 from procurement_common.db import utcnow
 from procurement_common.events import Event
 
@@ -38,7 +39,7 @@ def add_user(session: Session, by: str, data: dict) -> User:
         password_hash=generate_password_hash(data["password"]),
     )
     session.add(user)
-    _record(session, by, f"user:{user.username}", "added: " + _summary(_user_values(user)))
+    _record(session, by, f"user:{user.username}", "added: " + listed(_user_values(user)))
     return user
 
 
@@ -66,7 +67,7 @@ def change_user(session: Session, by: str, username: str, data: dict) -> User:
     user.department_code = after["department"]
     user.active = after["active"]
     user.roles_text = ",".join(sorted(after["roles"]))
-    change = people.described(before, after)
+    change = described(before, after)
     if "password" in data:
         user.password_hash = generate_password_hash(data["password"])
         user.failed_logins, user.locked_until = 0, None
@@ -84,7 +85,7 @@ def add_department(session: Session, by: str, data: dict) -> Department:
     department = Department(code=data["code"], name=data["name"], head=data.get("head"))
     session.add(department)
     values = {"name": department.name, "head": department.head}
-    _record(session, by, f"department:{department.code}", "added: " + _summary(values))
+    _record(session, by, f"department:{department.code}", "added: " + listed(values))
     return department
 
 
@@ -98,7 +99,7 @@ def change_department(session: Session, by: str, code: str, data: dict) -> Depar
     if "head" in data:
         _check_head(session, data["head"])
     department.name, department.head = after["name"], after["head"]
-    if change := people.described(before, after):
+    if change := described(before, after):
         _record(session, by, f"department:{code}", change)
     return department
 
@@ -144,10 +145,6 @@ def _user_values(user: User) -> dict[str, object]:
         "roles": user.roles,
         "active": user.active,
     }
-
-
-def _summary(values: dict[str, object]) -> str:
-    return people.listed(values)
 
 
 def _record(session: Session, by: str, subject: str, change: str) -> None:

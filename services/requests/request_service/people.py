@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from procurement_common.auth import DIRECTOR, LEADER
 
@@ -33,26 +32,3 @@ def keep_heads(headed: list[str], roles: frozenset[str], active: bool) -> None:
         raise AccountRuleBroken(
             f"They head {', '.join(sorted(headed))}: name another head there first."
         )
-
-
-def described(before: Mapping[str, object], after: Mapping[str, object]) -> str | None:
-    """What changed, in words, for the history; ``None`` when nothing did."""
-    changed = [
-        f"{name}: {_shown(before.get(name))} → {_shown(after[name])}"
-        for name in sorted(after)
-        if after[name] != before.get(name)
-    ]
-    return "; ".join(changed) or None
-
-
-def listed(values: Mapping[str, object]) -> str:
-    """Values in words, for the history: "name Li Na, roles leader,staff"."""
-    return ", ".join(f"{name} {_shown(value)}" for name, value in values.items())
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, frozenset | set):
-        return ",".join(sorted(value)) or "none"
-    return "none" if value is None else str(value)
