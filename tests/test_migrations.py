@@ -1,16 +1,20 @@
-"""Each service's migrations build exactly the schema its models describe."""
+"""Each service's migrations build exactly the schema its models describe, can be
+undone, and carry rows stored before them over."""
 
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, inspect, text
 
-from procurement_common.db import make_engine
-from procurement_common.migrations import upgrade
+import inventory_service
+from procurement_common.db import make_engine, utcnow
+from procurement_common.migrations import alembic_config, upgrade
 
 
 @pytest.mark.parametrize("package", ["request_service", "inventory_service", "approval_service"])
@@ -37,5 +41,77 @@ def test_the_outbox_is_indexed_on_its_unsent_rows_only(package, new_database_url
         assert unsent["column_names"] == ["id"]
         condition = unsent["dialect_options"][f"{engine.dialect.name}_where"]
         assert str(condition).strip("()").lower() == "sent_at is null"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("package", ["request_service", "inventory_service", "approval_service"])
+def test_each_migration_can_be_undone_and_done_again(package, new_database_url):
+    service = importlib.import_module(package).service
+    engine = make_engine(new_database_url(package=None))
+    try:
+        upgrade(engine, service.migrations)
+        config = alembic_config(service.migrations, engine)
+        command.downgrade(config, "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        upgrade(engine, service.migrations)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, service.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_hand_out_made_before_costs_were_kept_is_valued_at_its_items_cost(new_database_url):
+    service = inventory_service.service
+    engine = make_engine(new_database_url(package=None))
+    try:
+        command.upgrade(alembic_config(service.migrations, engine), "d4e6f8a0b2c5")
+        tables = MetaData()
+        tables.reflect(engine)
+        now = utcnow()
+        with engine.begin() as connection:
+            connection.execute(
+                tables.tables["items"].insert(),
+                {
+                    "sku": "PAPER-A4",
+                    "name": "A4 copy paper",
+                    "unit": "ream",
+                    "unit_cost": Decimal("25.00"),
+                    "on_hand": 10,
+                    "reserved": 0,
+                    "reorder_level": 0,
+                    "reorder_quantity": 0,
+                    "active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            connection.execute(
+                tables.tables["reservations"].insert(),
+                {
+                    "request_id": "r-1",
+                    "status": "issued",
+                    "department": "FIN",
+                    "urgency": "normal",
+                    "leader_assigned": False,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            connection.execute(
+                tables.tables["handouts"].insert(),
+                {"id": "h-1", "request_id": "r-1", "by": "chen.jie", "at": now, "complete": True},
+            )
+            connection.execute(
+                tables.tables["handout_lines"].insert(),
+                {"handout_id": "h-1", "sku": "PAPER-A4", "quantity": 3},
+            )
+        upgrade(engine, service.migrations)
+        with engine.connect() as connection:
+            handed = connection.execute(text("SELECT quantity, unit_cost FROM handout_lines")).one()
+            named = connection.scalar(text("SELECT department_name FROM reservations"))
+        assert (handed.quantity, Decimal(handed.unit_cost)) == (3, Decimal("25.00"))
+        assert named is None
     finally:
         engine.dispose()

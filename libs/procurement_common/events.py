@@ -112,6 +112,8 @@ class ApprovalApproved(_Data):
     # What inventory needs to fill backorders most pressing first.
     requester = fields.String(required=True)
     department = fields.String(required=True)
+    # For inventory's reports; events recorded before it was sent lack it.
+    department_name = fields.String(allow_none=True, load_default=None)
     urgency = fields.String(required=True)
     leader_assigned = fields.Boolean(required=True)
     needed_by = fields.Date(allow_none=True, load_default=None)

@@ -133,6 +133,7 @@ def make_approval(
     needed_by: str | None = None,
     submitted_at: str = "2024-05-01T09:00:00+00:00",
     department: str = "FIN",
+    department_name: str | None = None,
 ) -> Event:
     return Event.new(
         ev.APPROVAL_APPROVED,
@@ -146,6 +147,7 @@ def make_approval(
             ],
             "requester": "zhang.wei",
             "department": department,
+            "department_name": department_name,
             "urgency": urgency,
             "leader_assigned": leader_assigned,
             "needed_by": needed_by,
@@ -180,8 +182,8 @@ def received():
 def hand_out(client, clerk, deliver, approved, database):
     """Approve, reserve and hand out a request for a department, at a chosen moment."""
 
-    def hand_out(request_id, lines, at, department="FIN"):
-        deliver(approved(request_id, lines, department=department))
+    def hand_out(request_id, lines, at, department="FIN", department_name=None):
+        deliver(approved(request_id, lines, department=department, department_name=department_name))
         response = client.post("/api/v1/handouts", json={"request_id": request_id}, headers=clerk)
         assert response.status_code == 200, response.json
         with database.engine.begin() as connection:

@@ -27,9 +27,15 @@ def office(add_item, hand_out):
     add_item("PAPER-A4", on_hand=200, unit_cost="25.00", unit="ream")
     add_item("PEN-GEL-BLK", on_hand=60, unit_cost="18.00", unit="box")
     add_item("STAPLER", on_hand=5, unit_cost="30.00")
-    hand_out("f-1", {"PAPER-A4": 10, "PEN-GEL-BLK": 2}, FIRST_MOMENT)
-    hand_out("f-2", {"PAPER-A4": 5}, LAST_MOMENT)
-    hand_out("s-1", {"PAPER-A4": 20}, FIRST_MOMENT + timedelta(days=3), department="SAL")
+    hand_out("f-1", {"PAPER-A4": 10, "PEN-GEL-BLK": 2}, FIRST_MOMENT, department_name="Finance")
+    hand_out("f-2", {"PAPER-A4": 5}, LAST_MOMENT, department_name="Finance")
+    hand_out(
+        "s-1",
+        {"PAPER-A4": 20},
+        FIRST_MOMENT + timedelta(days=3),
+        department="SAL",
+        department_name="Sales",
+    )
     hand_out("before", {"PAPER-A4": 50}, FIRST_MOMENT - A_MICROSECOND)
     hand_out("after", {"PAPER-A4": 7, "PEN-GEL-BLK": 4}, LAST_MOMENT + A_MICROSECOND)
 
@@ -54,6 +60,52 @@ def test_only_hand_outs_in_the_period_count_per_department_and_item(client, cler
     ]
     # f-1 handed out two items: it is one request.
     assert report["totals"] == {"quantity": 37, "requests": 3, "value": "911.00"}
+    assert [row["department_name"] for row in report["by_department"]] == [
+        "Finance",
+        "Finance",
+        "Sales",
+    ]
+
+
+def test_what_went_out_keeps_the_cost_it_went_out_at(client, clerk, add_item, hand_out):
+    add_item("PAPER-A4", on_hand=100, unit_cost="25.00")
+    hand_out("before-the-rise", {"PAPER-A4": 10}, FIRST_MOMENT)
+    rise = client.patch("/api/v1/items/PAPER-A4", json={"unit_cost": "30.00"}, headers=clerk)
+    assert rise.status_code == 200, rise.json
+    hand_out("after-the-rise", {"PAPER-A4": 5}, LAST_MOMENT)
+    report = client.get(f"/api/v1/reports/usage?{PERIOD}", headers=clerk).json
+    (row,) = report["by_department"]
+    # 10 at 25.00 and 5 at 30.00: 400.00, or 26.67 a ream on average.
+    assert (row["quantity"], row["value"], row["unit_cost"]) == (15, "400.00", "26.67")
+    (paper,) = report["by_item"]
+    assert (paper["value"], paper["unit_cost"]) == ("400.00", "30.00")
+    assert report["totals"]["value"] == "400.00"
+    handed = client.get("/api/v1/reservations/after-the-rise", headers=clerk).json
+    assert handed["handouts"][0]["lines"] == [
+        {"sku": "PAPER-A4", "quantity": 5, "unit_cost": "30.00"}
+    ]
+
+
+def test_a_department_no_approval_named_is_called_by_its_code(client, clerk, add_item, hand_out):
+    add_item("PAPER-A4", on_hand=100)
+    # An approval recorded before approvals sent the name.
+    hand_out("old", {"PAPER-A4": 1}, FIRST_MOMENT, department="HR")
+    hand_out("named", {"PAPER-A4": 1}, FIRST_MOMENT, department="FIN", department_name="Finance")
+    report = client.get(f"/api/v1/reports/usage?{PERIOD}", headers=clerk).json
+    assert [(row["department"], row["department_name"]) for row in report["by_department"]] == [
+        ("FIN", "Finance"),
+        ("HR", "HR"),
+    ]
+
+
+def test_a_department_is_named_as_its_latest_approval_named_it(client, clerk, add_item, hand_out):
+    add_item("PAPER-A4", on_hand=100)
+    hand_out("first", {"PAPER-A4": 1}, FIRST_MOMENT, department_name="Finance")
+    hand_out("renamed", {"PAPER-A4": 1}, FIRST_MOMENT, department_name="Finance and Accounts")
+    hand_out("unnamed", {"PAPER-A4": 1}, FIRST_MOMENT)
+    report = client.get(f"/api/v1/reports/usage?{PERIOD}&department=FIN", headers=clerk).json
+    assert report["department_name"] == "Finance and Accounts"
+    assert report["by_department"][0]["department_name"] == "Finance and Accounts"
 
 
 def test_each_item_shows_its_pace_and_days_of_cover_fewest_first(client, clerk, office):
@@ -177,22 +229,24 @@ def browser_for(app, token_for):
     return browser
 
 
-def test_the_page_shows_the_figures_and_says_values_are_at_todays_cost(browser_for, office):
+def test_the_page_shows_the_figures_and_names_the_departments(browser_for, office):
     browser = browser_for("chen.jie")
     assert "/reports/usage" in browser.get("/").get_data(as_text=True)
     response = browser.get(f"/reports/usage?{PERIOD}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "37 handed out for 3 requests" in page and "911.00" in page
-    assert "at each item's unit cost today" in page
+    assert "valued at what the goods cost when they went out" in page
     assert page.index("PAPER-A4</a>") < page.index("PEN-GEL-BLK</a>") < page.index("STAPLER</a>")
     assert "92</td>" in page and "none handed out" in page
-    assert '<option value="FIN"' in page and '<option value="SAL"' in page
+    assert '<option value="FIN" >Finance</option>' in page
+    assert '<option value="SAL" >Sales</option>' in page
+    assert "<td>Sales</td>" in page
     csv_link = f"/reports/usage.csv?since={SINCE}&amp;until={UNTIL}"
     assert csv_link in page
     download = browser.get(f"/reports/usage.csv?{PERIOD}")
     assert download.mimetype == "text/csv"
-    assert "SAL,PAPER-A4" in download.get_data(as_text=True)
+    assert "SAL,Sales,PAPER-A4" in download.get_data(as_text=True)
 
 
 def test_a_leaders_page_is_her_department_with_no_choice_of_another(browser_for, office):
@@ -201,7 +255,7 @@ def test_a_leaders_page_is_her_department_with_no_choice_of_another(browser_for,
     page = browser.get(f"/reports/usage?{PERIOD}").get_data(as_text=True)
     assert "17 handed out for 2 requests" in page
     assert 'name="department"' not in page
-    assert "<td>SAL</td>" not in page
+    assert "<td>Sales</td>" not in page and "Finance:" in page
     assert browser.get(f"/reports/usage?{PERIOD}&department=SAL").status_code == 403
 
 

@@ -112,8 +112,8 @@ EXPECTED = {
         # Feed readers carry no token (FEED_KEY, unset here, would ask for ?key=).
         ("GET", "/api/v1/alerts.atom"): PUBLIC,
         ("GET", "/api/v1/alerts/stream"): PUBLIC,
-        ("GET", "/api/v1/reorder-suggestions"): SIGNED,
-        ("GET", "/api/v1/reorder-suggestions.csv"): SIGNED,
+        ("GET", "/api/v1/reorder-suggestions"): FOR_CLERK,
+        ("GET", "/api/v1/reorder-suggestions.csv"): FOR_CLERK,
         ("GET", "/api/v1/reports/usage"): only("leader", "director", "clerk", "admin"),
         ("GET", "/api/v1/reports/usage.csv"): only("leader", "director", "clerk", "admin"),
         ("GET", "/"): SIGNED,

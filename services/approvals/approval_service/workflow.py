@@ -631,6 +631,7 @@ def _after_approval(session: Session, task: Task) -> None:
             ],
             "requester": approval.requester,
             "department": approval.department,
+            "department_name": approval.department_name,
             "urgency": approval.urgency,
             "leader_assigned": approval.leader_assigned,
             "needed_by": approval.needed_by,

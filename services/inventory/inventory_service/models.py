@@ -127,6 +127,8 @@ class Reservation(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     requester: Mapped[str | None] = mapped_column(String(64))
     department: Mapped[str | None] = mapped_column(String(16))
+    # As the approval named it; reservations made before it was sent have none.
+    department_name: Mapped[str | None] = mapped_column(String(100))
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     leader_assigned: Mapped[bool] = mapped_column(default=False)
     needed_by: Mapped[date | None]
@@ -196,6 +198,9 @@ class HandoutLine(Base):
     handout_id: Mapped[str] = mapped_column(ForeignKey("handouts.id"), index=True)
     sku: Mapped[str] = mapped_column(ForeignKey("items.sku"))
     quantity: Mapped[int]
+    # What one unit cost when it went out: the usage report values hand-outs
+    # at this, so a later price change does not rewrite what was spent.
+    unit_cost: Mapped[Decimal]
 
 
 class Alert(Base):

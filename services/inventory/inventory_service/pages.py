@@ -25,7 +25,7 @@ from procurement_common.web import db_session
 from .api.reorder import suggestions, suggestions_csv
 from .api.usage import report, usage_csv
 from .models import Item
-from .queries import departments, handout_queue, item_changes_query, items_query, ledger_query
+from .queries import department_names, handout_queue, item_changes_query, items_query, ledger_query
 from .schemas import AdjustmentInSchema, ReceiptInSchema, UsageQuerySchema
 from .stock import StockRuleBroken
 from .stockroom import Stockroom
@@ -175,7 +175,7 @@ def usage_report():
         report=report(query) if query else None,
         form=request.args,
         errors=errors,
-        departments=departments(db_session()) if sees_all else [],
+        departments=department_names(db_session()) if sees_all else {},
     ), (422 if errors else 200)
 
 

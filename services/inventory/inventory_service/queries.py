@@ -147,7 +147,10 @@ def _handed_out(query: Select, period: Period, department: str | None) -> Select
 
 def usage_report(session: Session, period: Period, department: str | None) -> dict:
     """What was handed out in ``period`` per department and item, and how long
-    each item's available stock lasts at that pace; ``department`` narrows it."""
+    each item's available stock lasts at that pace; ``department`` narrows it.
+
+    What went out is valued at what it cost when it went out.
+    """
     rows = session.execute(
         _handed_out(
             select(
@@ -155,6 +158,7 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
                 HandoutLine.sku,
                 func.sum(HandoutLine.quantity).label("quantity"),
                 func.count(distinct(Handout.request_id)).label("requests"),
+                func.sum(HandoutLine.quantity * HandoutLine.unit_cost).label("value"),
             ),
             period,
             department,
@@ -166,9 +170,10 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
     requests = session.scalar(
         _handed_out(select(func.count(distinct(Handout.request_id))), period, department)
     )
-    handed = Counter()
+    handed, spent = Counter(), Counter()
     for row in rows:
         handed[row.sku] += row.quantity
+        spent[row.sku] += _money(row.value)
     # Every item in use, and any since retired that went out in the period.
     items = {
         item.sku: item
@@ -176,16 +181,18 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
             select(Item).where(or_(Item.active.is_(True), Item.sku.in_(list(handed))))
         )
     }
+    names = department_names(session)
     lines = [
         {
             "department": row.department,
+            "department_name": names.get(row.department, row.department),
             "sku": row.sku,
             "name": items[row.sku].name,
             "unit": items[row.sku].unit,
             "quantity": row.quantity,
             "requests": row.requests,
-            "unit_cost": items[row.sku].unit_cost,
-            "value": items[row.sku].unit_cost * row.quantity,
+            "unit_cost": usage.unit_cost(_money(row.value), row.quantity),
+            "value": _money(row.value),
         }
         for row in rows
     ]
@@ -199,7 +206,7 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
             "unit": items[pace.sku].unit,
             "quantity": pace.handed_out,
             "unit_cost": items[pace.sku].unit_cost,
-            "value": items[pace.sku].unit_cost * pace.handed_out,
+            "value": spent[pace.sku],
             "per_30_days": pace.per_30_days,
             "available": pace.available,
             "days_of_cover": pace.days_of_cover,
@@ -211,23 +218,34 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
         "until": period.until,
         "days": period.days,
         "department": department,
+        "department_name": names.get(department, department),
         "by_department": lines,
         "by_item": cover,
         "totals": {
             "quantity": sum(handed.values()),
             "requests": requests,
-            "value": sum((line["value"] for line in lines), Decimal("0.00")),
+            "value": sum(spent.values(), Decimal("0.00")),
         },
     }
 
 
-def departments(session: Session) -> list[str]:
-    """The departments stock has been held for, to choose a report's."""
-    return list(
-        session.scalars(
-            select(Reservation.department)
-            .where(Reservation.department.is_not(None))
-            .distinct()
-            .order_by(Reservation.department)
-        )
+def _money(value: Decimal | float) -> Decimal:
+    # SQLite sums money as a float: whole cents are all it ever held.
+    return Decimal(value).quantize(usage.CENT)
+
+
+def department_names(session: Session) -> dict[str, str]:
+    """Each department stock has been held for, by code, with the name its
+    latest approval gave it; one no approval named is called by its code."""
+    latest = func.max(Reservation.approved_at)
+    found = session.execute(
+        select(Reservation.department, Reservation.department_name)
+        .where(Reservation.department.is_not(None))
+        .group_by(Reservation.department, Reservation.department_name)
+        .order_by(latest.nulls_first())
     )
+    names = {}
+    for code, name in found:
+        if name is not None or code not in names:
+            names[code] = name or code
+    return dict(sorted(names.items()))

@@ -147,6 +147,9 @@ class ReservationLineSchema(Schema):
 class HandoutLineSchema(Schema):
     sku = fields.String()
     quantity = fields.Integer()
+    unit_cost = fields.Decimal(
+        as_string=True, places=2, metadata={"description": "What one unit cost when it went out."}
+    )
 
 
 class HandoutSchema(Schema):
@@ -162,6 +165,7 @@ class ReservationSchema(Schema):
     status = fields.String()
     requester = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
     urgency = fields.String()
     leader_assigned = fields.Boolean()
     needed_by = fields.Date(allow_none=True)
@@ -272,13 +276,20 @@ class UsageQuerySchema(PeriodQuery):
 
 class DepartmentUsageSchema(Schema):
     department = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
     sku = fields.String()
     name = fields.String()
     unit = fields.String()
     quantity = fields.Integer()
     requests = fields.Integer()
-    unit_cost = fields.Decimal(as_string=True, places=2)
-    value = fields.Decimal(as_string=True, places=2)
+    unit_cost = fields.Decimal(
+        as_string=True,
+        places=2,
+        metadata={"description": "What one unit cost when it went out, on average."},
+    )
+    value = fields.Decimal(
+        as_string=True, places=2, metadata={"description": "At what it cost when it went out."}
+    )
 
 
 class ItemUsageSchema(Schema):
@@ -286,8 +297,12 @@ class ItemUsageSchema(Schema):
     name = fields.String()
     unit = fields.String()
     quantity = fields.Integer()
-    unit_cost = fields.Decimal(as_string=True, places=2)
-    value = fields.Decimal(as_string=True, places=2)
+    unit_cost = fields.Decimal(
+        as_string=True, places=2, metadata={"description": "What one unit costs today."}
+    )
+    value = fields.Decimal(
+        as_string=True, places=2, metadata={"description": "At what it cost when it went out."}
+    )
     per_30_days = fields.Float()
     available = fields.Integer()
     days_of_cover = fields.Integer(allow_none=True)
@@ -304,6 +319,7 @@ class UsageReportSchema(Schema):
     until = fields.Date()
     days = fields.Integer()
     department = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
     by_department = fields.List(fields.Nested(DepartmentUsageSchema))
     by_item = fields.List(fields.Nested(ItemUsageSchema))
     totals = fields.Nested(UsageTotalsSchema)

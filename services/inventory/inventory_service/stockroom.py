@@ -175,7 +175,7 @@ class Stockroom:
             raise StockRuleBroken(
                 f"Request {request_id} is {reservation.status}; nothing to hand out."
             )
-        lines = self._locked_lines(reservation)
+        items, lines = self._locked_lines(reservation)
         plan = stock.hand_out_plan({sku: line.reserved for sku, line in lines.items()}, asked)
         handout = Handout(request_id=request_id, by=self.by, complete=False)
         for sku in sorted(plan):
@@ -189,7 +189,9 @@ class Stockroom:
             )
             line.reserved -= quantity
             line.issued += quantity
-            handout.lines.append(HandoutLine(sku=sku, quantity=quantity))
+            handout.lines.append(
+                HandoutLine(sku=sku, quantity=quantity, unit_cost=items[sku].unit_cost)
+            )
         handout.complete = all(line.issued >= line.approved for line in lines.values())
         if handout.complete:
             reservation.status = Status.ISSUED
@@ -231,6 +233,7 @@ class Stockroom:
             status=Status.OPEN,
             requester=data["requester"],
             department=data["department"],
+            department_name=data.get("department_name"),
             urgency=data["urgency"],
             leader_assigned=data["leader_assigned"],
             needed_by=data.get("needed_by"),
@@ -275,7 +278,8 @@ class Stockroom:
         if reservation.status in (Status.CANCELLED, Status.RECEIVED):
             return
         released = []
-        for sku, line in self._locked_lines(reservation).items():
+        _items, lines = self._locked_lines(reservation)
+        for sku, line in lines.items():
             if line.reserved:
                 self._move(
                     sku,
@@ -343,11 +347,14 @@ class Stockroom:
         )
         return {item.sku: item for item in self.session.scalars(query)}
 
-    def _locked_lines(self, reservation: Reservation) -> dict[str, ReservationLine]:
-        self._lock(line.sku for line in reservation.lines)
+    def _locked_lines(
+        self, reservation: Reservation
+    ) -> tuple[dict[str, Item], dict[str, ReservationLine]]:
+        """The reservation's items, locked, and its lines as they now stand, by SKU."""
+        items = self._lock(line.sku for line in reservation.lines)
         for line in reservation.lines:
             self.session.refresh(line)
-        return {line.sku: line for line in reservation.lines}
+        return items, {line.sku: line for line in reservation.lines}
 
     def _available(self, sku: str) -> int:
         return self.session.scalar(select(Item.on_hand - Item.reserved).where(Item.sku == sku))

@@ -19,6 +19,7 @@ SEE_EVERY_DEPARTMENT = (CLERK, DIRECTOR, ADMIN)
 READERS = (LEADER, *SEE_EVERY_DEPARTMENT)
 
 ONE_DECIMAL = Decimal("0.1")
+CENT = Decimal("0.01")
 # The pace of hand-outs is read over this many days, unless a report asks for
 # another period: a season's needs, not one busy week's.
 PACE_DAYS = 90
@@ -54,6 +55,11 @@ class Pace:
         """Whole days, rounded down: the stock lasts at least this long."""
         cover = self.cover
         return None if cover is None else math.floor(cover)
+
+
+def unit_cost(value: Decimal, quantity: int) -> Decimal:
+    """What one unit cost on average, to the cent, when units went out at different prices."""
+    return (value / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def fewest_days_of_cover_first(paces: Iterable[Pace]) -> list[Pace]:

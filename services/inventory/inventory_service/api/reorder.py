@@ -6,8 +6,8 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from procurement_common.auth import api_auth
-from procurement_common.web import db_session
+from procurement_common.auth import CLERK, api_auth
+from procurement_common.web import ERROR, db_session
 
 from ..downloads import csv_file
 from ..queries import reorder_suggestions
@@ -34,10 +34,11 @@ LEAD_DAYS = "14"
 
 @blp.route("/reorder-suggestions")
 class ReorderSuggestions(MethodView):
-    @api_auth()
+    @api_auth(CLERK)
     @blp.response(200, SuggestionListSchema)
+    @blp.alt_response(403, schema=ERROR, description="Not the clerk")
     def get(self):
-        """Items to buy now and how many, with the reason.
+        """Items to buy now and how many, with the reason (clerk), as on the reorder page.
 
         Available stock (on hand less reserved), less what is backordered and
         less what is likely to go out before an order arrives
@@ -50,8 +51,13 @@ class ReorderSuggestions(MethodView):
 
 
 @blp.route("/reorder-suggestions.csv")
-@api_auth()
-@blp.doc(responses={"200": {"description": "The suggestions as CSV", "content": {"text/csv": {}}}})
+@api_auth(CLERK)
+@blp.doc(
+    responses={
+        "200": {"description": "The suggestions as CSV", "content": {"text/csv": {}}},
+        "403": {"description": "Not the clerk"},
+    }
+)
 def reorder_suggestions_csv():
     """The same suggestions as CSV, for a spreadsheet or a supplier."""
     return suggestions_csv(suggestions())

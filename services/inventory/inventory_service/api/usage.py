@@ -19,6 +19,7 @@ blp = Blueprint("usage", __name__, url_prefix="/reports", description="Usage rep
 
 USAGE_COLUMNS = (
     "department",
+    "department_name",
     "sku",
     "name",
     "unit",
@@ -45,15 +46,18 @@ class Usage(MethodView):
         department's (another department is a 403), the others every
         department's or the one ``department`` names.
 
-        Values are at each item's unit cost **today**: a hand-out does not
-        record what the goods cost. ``by_department`` gives per department
-        and item the quantity handed out, the number of requests it went
-        to, and its value. ``by_item`` gives per item the quantity handed
+        Each hand-out is valued at what the goods cost when they went out,
+        so a later price change leaves the figures as they were.
+        ``by_department`` gives per department (its code, and its name as
+        the latest approval gave it) and item the quantity handed out, the
+        number of requests it went to, its value and the average unit cost.
+        ``by_item`` gives per item the quantity handed
         out, the average per 30 days over the period, what is available now
         and ``days_of_cover``: available divided by the quantity handed out
         per day, in whole days rounded down, ``null`` when nothing was
-        handed out. It lists every active item, fewest days of cover first;
-        for one department, the pace is that department's alone.
+        handed out. It lists every active item, fewest days of cover first,
+        with its unit cost today; for one department, the pace is that
+        department's alone.
         """
         return report(query)
 
@@ -70,7 +74,7 @@ class Usage(MethodView):
     }
 )
 def usage_report_csv(query):
-    """The report's rows per department and item as CSV, values at today's unit cost."""
+    """The report's rows per department and item as CSV, valued as they went out."""
     return usage_csv(report(query))
 
 
