@@ -196,6 +196,36 @@ def test_a_leader_who_left_is_offered_to_no_one_and_a_delegation_to_her_is_refus
     assert "not a leader who approves" in refused.json["message"]
 
 
+def test_a_delegation_to_someone_who_left_ends_and_the_leader_sees_why(
+    approvals, browser, today, days
+):
+    running = approvals.delegate("li.na", "zhao.lei", today, today + days(3)).json
+    later = approvals.delegate("li.na", "zhao.lei", today + days(5), today + days(6)).json
+    over = approvals.delegate("li.na", "zhao.lei", today + days(9), today + days(9)).json
+    with approvals.database.sessions.begin() as session:
+        yesterday = today - days(1)
+        session.execute(
+            update(Delegation)
+            .where(Delegation.id == over["id"])
+            .values(starts=yesterday, ends=yesterday)
+        )
+    request_id = approvals.submit("zhang.wei")
+
+    approvals.deliver(account_changed("zhao.lei", department="SAL", active=False))
+
+    given = {d["id"]: d for d in approvals.get("li.na", "/delegations").json["items"]}
+    for delegation in (running, later):
+        assert given[delegation["id"]]["ended_by"] == "approvals"
+        assert given[delegation["id"]]["ended_at"] is not None
+    # One that was over already stays as it was.
+    assert given[over["id"]]["ended_at"] is None
+    assert "ended " in browser("li.na").get("/delegations").text
+    assert "when zhao.lei left" in browser("li.na").get("/delegations").text
+    # The leader's own task waits for her alone.
+    assert approvals.task_for("li.na", request_id)["approver"] == "li.na"
+    assert approvals.inbox("zhao.lei") == []
+
+
 def test_a_leader_offered_again_when_she_leads_again_and_a_late_change_is_ignored(
     approvals, browser, today, days
 ):

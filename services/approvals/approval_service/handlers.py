@@ -11,6 +11,7 @@ from procurement_common.events import Event
 
 from .models import cutoffs
 from .workflow import (
+    end_delegations_to_leaver,
     hand_up_tasks_of_leaver,
     note_account_change,
     receive_cancellation,
@@ -20,11 +21,13 @@ from .workflow import (
 
 def account_changed(session: Session, event: Event) -> None:
     """Her old tokens stop counting; if she left, what waits for her goes up
-    a rung, and nobody may choose her as a delegate while she is gone."""
+    a rung, the delegations that make her a cover end, and nobody may choose
+    her as a delegate while she is gone."""
     cutoffs.apply(session, event)
     note_account_change(session, event.load_data())
     if not event.data["active"]:
         hand_up_tasks_of_leaver(session, event.data["username"])
+        end_delegations_to_leaver(session, event.data["username"])
 
 
 HANDLERS = {

@@ -92,6 +92,7 @@ def delegations():
             name for name in session.scalars(workflow.possible_delegates()) if name != user.username
         ],
         today=workflow.today(),
+        by_this_service=workflow.SERVICE,
     )
 
 

@@ -137,7 +137,10 @@ class DelegationOutSchema(Schema):
     ends = fields.Date()
     created_by = fields.String()
     created_at = fields.DateTime()
-    ended_by = fields.String(allow_none=True, metadata={"description": "Who ended it early."})
+    ended_by = fields.String(
+        allow_none=True,
+        metadata={"description": "Who ended it early; `approvals` when its delegate left."},
+    )
     ended_at = fields.DateTime(allow_none=True)
 
 

@@ -924,6 +924,29 @@ def hand_up_tasks_of_leaver(session: Session, username: str, now: datetime | Non
     return handed
 
 
+def end_delegations_to_leaver(session: Session, username: str, now: datetime | None = None) -> int:
+    """End at once the delegations not yet over that make someone who no
+    longer works here a delegate (``ended_by`` is this service); say how many.
+
+    Her leaders then see on the delegations page that nobody covers for
+    them, rather than a cover who can no longer sign in.
+    """
+    now = now or utcnow()
+    running = session.scalars(
+        select(Delegation)
+        .where(
+            Delegation.delegate == username,
+            Delegation.ended_at.is_(None),
+            Delegation.ends >= now.date(),
+        )
+        .with_for_update()
+    ).all()
+    for delegation in running:
+        delegation.ended_by = SERVICE
+        delegation.ended_at = now
+    return len(running)
+
+
 def _escalate(session: Session, task: Task, target: str, why: str, now: datetime) -> None:
     task.status = TaskStatus.ESCALATED
     _open_task(
