@@ -7,9 +7,15 @@ import pytest
 from system import running_system
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def system(request, tmp_path_factory, postgres_databases, virtual_hosts):
-    """The six processes, once per database backend, shared by a module's tests."""
+    """The six processes, once per database backend, shared by every end-to-end test.
+
+    Each test makes its own requests and asks only about them, so none
+    depends on another's leftovers; starting the six processes takes longer
+    than most tests. The tests after the broker outage find the system as an
+    office would after one: every process reconnected on its own.
+    """
     workdir = tmp_path_factory.mktemp(f"system-{request.param}")
     with running_system(request.param, workdir, postgres_databases, virtual_hosts) as system:
         yield system
