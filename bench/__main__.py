@@ -73,8 +73,22 @@ def _create(args, databases: list[str]) -> list[create.CreateResult]:
             f"{result.web_worker_peak_mb:.0f} MB; load generator used "
             f"{result.ours.client_share:.0%} of a core on ours, {result.floor.client_share:.0%} on floor"
         )
+        for name, sample in (("ours", result.ours), ("floor", result.floor)):
+            say(f"{'':<11} {name:<6} {_cpu_per_create(result.cpu[name], sample)}")
         results.append(result)
     return results
+
+
+def _cpu_per_create(cpu, sample) -> str:
+    """Say where a create's CPU went: its web process, the database server, the generator."""
+    calls = len(sample.latencies) or 1
+    parts = ", ".join(
+        f"{part} {seconds / calls * 1000:.2f}"
+        for part, seconds in sorted(cpu.used.items(), key=lambda item: -item[1])
+        if seconds / calls >= 0.00001
+    )
+    total = sum(cpu.used.values()) / calls * 1000
+    return f"{total:.2f} ms of CPU per create ({parts}) at {cpu.cores:.2f} cores"
 
 
 def _hop_p99_ms(hop: events.Hop) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from .memory import PROC, processes
 
@@ -63,3 +64,21 @@ class CpuMeter:
             for part in after
             if after[part] > self._before.get(part, 0.0)
         }
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds by part over several stretches of load, and their length."""
+
+    used: dict[str, float] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    def add(self, meter: CpuMeter) -> None:
+        for part, seconds in meter.used.items():
+            self.used[part] = self.used.get(part, 0.0) + seconds
+        self.elapsed += meter.elapsed
+
+    @property
+    def cores(self) -> float:
+        """How many cores were busy on average."""
+        return sum(self.used.values()) / self.elapsed if self.elapsed else 0.0

@@ -21,6 +21,7 @@ from procurement_common.db import make_engine, utcnow
 from request_service.models import CatalogItem
 
 from . import floor
+from .cpu import CpuMeter, CpuUse
 from .load import Call, Sample, saturate
 from .memory import PeakSampler, is_web_worker
 from .resources import Resources
@@ -39,6 +40,8 @@ class CreateResult:
     ours: Sample
     floor: Sample
     web_worker_peak_mb: float
+    # Where each target's load went: its web process, the database server, the generator.
+    cpu: dict[str, CpuUse]
 
     @property
     def ratio(self) -> float:
@@ -94,13 +97,16 @@ def measure(kind: str, seconds: float, rounds: int, connections: int) -> CreateR
             for port in targets.values():
                 saturate(port, call, connections, WARM_UP_SECONDS, ok=201)
             samples = {name: Sample() for name in targets}
+            cpu = {name: CpuUse() for name in targets}
             with PeakSampler(launcher.pids) as memory:
                 for _ in range(rounds):
                     for name, port in targets.items():
-                        samples[name].add(saturate(port, call, connections, seconds, ok=201))
+                        with CpuMeter(launcher.pids) as meter:
+                            samples[name].add(saturate(port, call, connections, seconds, ok=201))
+                        cpu[name].add(meter)
     peak = max(
         mb
         for name, mb in memory.peak.items()
         if is_web_worker(name) and name.startswith("requests")
     )
-    return CreateResult(kind, samples["ours"], samples["floor"], peak)
+    return CreateResult(kind, samples["ours"], samples["floor"], peak, cpu)

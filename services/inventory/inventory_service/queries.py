@@ -171,9 +171,12 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
         _handed_out(select(func.count(distinct(Handout.request_id))), period, department)
     )
     handed, spent = Counter(), Counter()
+    values = []
     for row in rows:
+        value = _money(row.value)
+        values.append(value)
         handed[row.sku] += row.quantity
-        spent[row.sku] += _money(row.value)
+        spent[row.sku] += value
     # Every item in use, and any since retired that went out in the period.
     items = {
         item.sku: item
@@ -191,10 +194,10 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
             "unit": items[row.sku].unit,
             "quantity": row.quantity,
             "requests": row.requests,
-            "unit_cost": usage.unit_cost(_money(row.value), row.quantity),
-            "value": _money(row.value),
+            "unit_cost": usage.unit_cost(value, row.quantity),
+            "value": value,
         }
-        for row in rows
+        for row, value in zip(rows, values, strict=True)
     ]
     paces = usage.fewest_days_of_cover_first(
         usage.Pace(sku, handed[sku], period.days, item.available) for sku, item in items.items()

@@ -51,12 +51,12 @@ class Usage(MethodView):
         ``by_department`` gives per department (its code, and its name as
         the latest approval gave it) and item the quantity handed out, the
         number of requests it went to, its value and the average unit cost.
-        ``by_item`` gives per item the quantity handed
-        out, the average per 30 days over the period, what is available now
-        and ``days_of_cover``: available divided by the quantity handed out
-        per day, in whole days rounded down, ``null`` when nothing was
-        handed out. It lists every active item, fewest days of cover first,
-        with its unit cost today; for one department, the pace is that
+        ``by_item`` gives per item the quantity handed out, its value, the
+        average per 30 days over the period, what is available now and
+        ``days_of_cover``: available divided by the quantity handed out per
+        day, in whole days rounded down, ``null`` when nothing was handed
+        out. It lists every active item, fewest days of cover first, with
+        its unit cost today; for one department, the pace is that
         department's alone.
         """
         return report(query)
