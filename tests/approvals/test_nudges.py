@@ -149,6 +149,34 @@ def test_the_tasks_of_a_leader_who_left_go_to_the_director_at_once(approvals):
     assert "li.na no longer works here; handed to wang.fang" in notes
 
 
+def test_a_submission_that_names_a_head_who_has_since_left_goes_to_the_director(approvals):
+    # Sent before her change, delivered after it; nothing here had named her yet.
+    assert approvals.deliver(account_changed("li.na", active=False)) == "applied"
+
+    request_id = approvals.submit("zhang.wei")
+
+    task = approvals.task_for("wang.fang", request_id)
+    assert task["level"] == 1 and task["escalated_from"] is not None
+    (escalated,) = approvals.published("approval.escalated", request_id)
+    assert (escalated["data"]["approver"], escalated["data"]["escalated_to"]) == (
+        "li.na",
+        "wang.fang",
+    )
+    assert escalated["data"]["reason"] == "li.na no longer approves here"
+    assert approvals.inbox("li.na") == []
+
+
+def test_a_submission_to_a_head_who_works_here_stays_with_her(approvals):
+    approvals.seed()
+    # Someone else left: nothing of hers is in this request's way.
+    approvals.deliver(account_changed("zhao.lei", department="SAL", active=False))
+
+    request_id = approvals.submit("zhang.wei")
+
+    assert approvals.task_for("li.na", request_id)["status"] == "pending"
+    assert approvals.published("approval.escalated", request_id) == []
+
+
 def test_a_leader_whose_roles_change_keeps_her_tasks(approvals):
     request_id = approvals.submit("zhang.wei")
 

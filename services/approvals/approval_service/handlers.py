@@ -12,7 +12,7 @@ from procurement_common.events import Event
 from .models import cutoffs
 from .workflow import (
     end_delegations_to_leaver,
-    hand_up_tasks_of_leaver,
+    hand_up_tasks_of,
     note_account_change,
     receive_cancellation,
     receive_submission,
@@ -26,8 +26,9 @@ def account_changed(session: Session, event: Event) -> None:
     cutoffs.apply(session, event)
     note_account_change(session, event.load_data())
     if not event.data["active"]:
-        hand_up_tasks_of_leaver(session, event.data["username"])
-        end_delegations_to_leaver(session, event.data["username"])
+        username = event.data["username"]
+        hand_up_tasks_of(session, username, f"{username} no longer works here")
+        end_delegations_to_leaver(session, username)
 
 
 HANDLERS = {

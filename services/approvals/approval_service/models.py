@@ -50,9 +50,10 @@ class Policy(Base):
 
 
 class KnownApprover(Base):
-    """The leaders seen in events (department heads, the director) and
-    leaders who signed in to delegate: who may receive a delegation, unless
-    she has since left or stopped leading (``account.changed``)."""
+    """The leaders seen in events (department heads, the director), leaders
+    who signed in to delegate, and anyone whose account changed: who may
+    receive a delegation or a task, unless she has left or does not lead
+    (``account.changed``)."""
 
     __tablename__ = "known_approvers"
 

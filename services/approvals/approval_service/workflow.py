@@ -172,18 +172,19 @@ def _insert_unless_known(dialect: str) -> Insert:
 
 
 def note_account_change(session: Session, data: dict) -> None:
-    """Keep who may receive a delegation in step with her account: someone
-    who left or no longer leads is offered to no one, and one who leads
-    again is offered again. A change older than one applied already is
-    ignored: announcements may arrive out of order."""
+    """Keep who may receive a delegation or a task in step with her account:
+    someone who left or no longer leads is offered to no one, and one who
+    leads again is offered again. A change older than one applied already
+    is ignored: announcements may arrive out of order."""
     approves = data["active"] and bool({LEADER, DIRECTOR} & set(data["roles"]))
     changed_at = data["changed_at"]
     known = session.get(KnownApprover, data["username"], with_for_update=True)
     if known is None:
-        if approves:
-            session.add(KnownApprover(username=data["username"], account_changed_at=changed_at))
-        return
-    if known.account_changed_at is not None and known.account_changed_at >= changed_at:
+        # Noted even if she never approved here: a submission sent before
+        # her change and delivered after it must find that she is gone.
+        known = KnownApprover(username=data["username"])
+        session.add(known)
+    elif known.account_changed_at is not None and known.account_changed_at >= changed_at:
         return
     known.account_changed_at = changed_at
     known.left_at = None if approves else changed_at
@@ -213,10 +214,16 @@ def _in_force(column):
     return newest.order_by(Policy.version.desc()).limit(1).scalar_subquery().label(column.key)
 
 
+def _no_longer_approves(name: str):
+    gone = KnownApprover.username == bindparam(name), KnownApprover.left_at.is_not(None)
+    return exists().where(*gone).label(f"{name}_gone")
+
+
 # What a submission checks first, in one read (each read is a wait for the
 # database, and the worker takes submissions one after another): the newest
-# round held of the request, whether it was withdrawn, and the policy in
-# force when it was submitted (all NULL if none is set yet).
+# round held of the request, whether it was withdrawn, the policy in force
+# when it was submitted (all NULL if none is set yet), and whether the head
+# or the director it names has left or stopped leading since it was sent.
 _BEFORE_A_ROUND = select(
     select(func.max(ApprovalRequest.round))
     .where(ApprovalRequest.request_id == bindparam("request_id"))
@@ -227,6 +234,8 @@ _BEFORE_A_ROUND = select(
         _in_force(column)
         for column in (Policy.version, Policy.director_threshold, Policy.set_by, Policy.set_at)
     ),
+    _no_longer_approves("head"),
+    _no_longer_approves("director"),
 )
 
 
@@ -246,7 +255,15 @@ def receive_submission(session: Session, event: Event) -> None:
     data = event.load_data()
     request_id, round_ = data["request_id"], data["round"]
     submitted_at = _aware(data["submitted_at"])
-    found = session.execute(_BEFORE_A_ROUND, {"request_id": request_id, "at": submitted_at}).one()
+    found = session.execute(
+        _BEFORE_A_ROUND,
+        {
+            "request_id": request_id,
+            "at": submitted_at,
+            "head": data["department_head"],
+            "director": data["director"],
+        },
+    ).one()
     if found.latest_round is not None and found.latest_round >= round_:
         log.info("request.submitted %s: round %s of %s is stale", event.id, round_, request_id)
         return
@@ -318,6 +335,11 @@ def receive_submission(session: Session, event: Event) -> None:
         )
         if not withdrawn:
             _open_task(session, approval_id, request_id, round_, 1, route[0])
+    # Sent before her change and delivered after it: her task goes up at
+    # once, as those she held went up when the change arrived.
+    gone = {data["department_head"]: found.head_gone, data["director"]: found.director_gone}
+    if not withdrawn and gone.get(route[0]):
+        hand_up_tasks_of(session, route[0], f"{route[0]} no longer approves here")
 
 
 def receive_cancellation(session: Session, event: Event) -> None:
@@ -903,9 +925,9 @@ def nudge_idle_tasks(session: Session, timing: Timing, now: datetime | None = No
     return nudged
 
 
-def hand_up_tasks_of_leaver(session: Session, username: str, now: datetime | None = None) -> int:
-    """Hand the pending tasks of someone who no longer works here to the next
-    rung at once, as an idle task would be later; say how many."""
+def hand_up_tasks_of(session: Session, username: str, why: str, now: datetime | None = None) -> int:
+    """Hand the pending tasks of someone who no longer approves to the next
+    rung at once, as an idle task would be later, saying ``why``; say how many."""
     now = now or utcnow()
     tasks = session.scalars(
         select(Task)
@@ -919,7 +941,7 @@ def hand_up_tasks_of_leaver(session: Session, username: str, now: datetime | Non
         approval = task.approval
         target = rules.escalation_target(task.approver, approval.requester, approval.director)
         if target is not None:
-            _escalate(session, task, target, f"{username} no longer works here", now)
+            _escalate(session, task, target, why, now)
             handed += 1
     return handed
 
