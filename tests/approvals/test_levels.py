@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from support import account_changed
+
 
 def test_above_the_threshold_the_director_approves_after_the_head_and_only_cuts_further(
     approvals,
@@ -77,3 +79,18 @@ def test_the_directors_own_request_goes_to_an_administrator(approvals):
     assert approved.status_code == 200
     assert approved.json["decision"]["by"] == "admin"
     assert len(approvals.published("approval.approved", request_id)) == 1
+
+
+def test_a_director_who_left_after_the_request_was_sent_gets_no_second_level_task(approvals):
+    request_id = approvals.submit("zhang.wei", {"TONER-HP-26A": 3, "PAPER-A4": 10})  # 1510.00
+    approvals.deliver(account_changed("wang.fang", department="GO", active=False))
+    first = approvals.task_for("li.na", request_id)
+
+    assert approvals.decide("li.na", first["id"]).status_code == 200
+
+    second = approvals.task_for("admin", request_id)
+    assert (second["level"], second["escalated_from"] is not None) == (2, True)
+    (escalated,) = approvals.published("approval.escalated", request_id)
+    assert escalated["data"]["reason"] == "wang.fang no longer approves here"
+    assert approvals.inbox("wang.fang") == []
+    assert approvals.published("approval.approved", request_id) == []

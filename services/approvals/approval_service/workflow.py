@@ -215,8 +215,12 @@ def _in_force(column):
 
 
 def _no_longer_approves(name: str):
+    """Whether the person the parameter ``name`` names has left or stopped leading."""
     gone = KnownApprover.username == bindparam(name), KnownApprover.left_at.is_not(None)
     return exists().where(*gone).label(f"{name}_gone")
+
+
+_GONE = select(_no_longer_approves("approver"))
 
 
 # What a submission checks first, in one read (each read is a wait for the
@@ -568,10 +572,15 @@ def decide(session: Session, user: Principal, task_id: str, body: dict) -> Task:
         _set_status(connection, task, rules.OUTCOME[decision])
         note = f"as delegate for {acting}" if acting else None
         _log(session, task.id, task.status, user.username, note)
+        next_approver = None
         if decision == Decision.APPROVE:
-            _after_approval(session, task)
+            next_approver = _after_approval(session, task)
         else:
             _after_refusal(session, task)
+    # Read once the pipeline is over: the next level's approver may have
+    # left since the request was sent (the director it names, say).
+    if next_approver is not None and session.scalar(_GONE, {"approver": next_approver}):
+        hand_up_tasks_of(session, next_approver, f"{next_approver} no longer approves here")
     return task
 
 
@@ -616,21 +625,17 @@ def lines_before(task: Task) -> list[rules.Line]:
     ]
 
 
-def _after_approval(session: Session, task: Task) -> None:
+def _after_approval(session: Session, task: Task) -> str | None:
+    """Open the next level's task, or announce the approval; say whom a task went to."""
     approval = task.approval
     approved_for = {t.approver for t in approval.tasks if t.status == TaskStatus.APPROVED}
     level = rules.next_level(approval.route, task.level, approved_for)
     if level is not None:
+        approver = approval.route[level - 1]
         _open_task(
-            session,
-            task.approval_id,
-            task.request_id,
-            task.round,
-            level,
-            approval.route[level - 1],
-            after=task,
+            session, task.approval_id, task.request_id, task.round, level, approver, after=task
         )
-        return
+        return approver
     _set_status(session.connection(), approval, TaskStatus.APPROVED)
     record = task.decision
     _publish(
@@ -660,6 +665,7 @@ def _after_approval(session: Session, task: Task) -> None:
             "submitted_at": approval.submitted_at,
         },
     )
+    return None
 
 
 def _after_refusal(session: Session, task: Task) -> None:
