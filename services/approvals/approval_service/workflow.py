@@ -468,7 +468,14 @@ def _close(
 # and the second query is issued once the lock is granted, so it sees the
 # decisions of whoever held it before (tested). The second is a plain query
 # whose result is handed to the round: cheaper than a ``selectinload``.
-_TASK_WITH_ROUND = (joinedload(Task.approval, innerjoin=True).joinedload(ApprovalRequest.lines),)
+# Both are built once: building them (``Session.get`` builds its query on
+# each call) cost more than loading what they find.
+_TASK_WITH_ROUND = (
+    select(Task)
+    .options(joinedload(Task.approval, innerjoin=True).joinedload(ApprovalRequest.lines))
+    .where(Task.id == bindparam("task_id"))
+)
+_TASK_WITH_ROUND_LOCKED = _TASK_WITH_ROUND.with_for_update(of=Task)
 _TASKS_OF_ROUND = (
     select(Task)
     .options(joinedload(Task.decision))
@@ -478,12 +485,8 @@ _TASKS_OF_ROUND = (
 
 
 def get_task(session: Session, task_id: str, *, for_update: bool = False) -> Task:
-    task = session.get(
-        Task,
-        task_id,
-        options=_TASK_WITH_ROUND,
-        with_for_update={"of": Task} if for_update else None,
-    )
+    statement = _TASK_WITH_ROUND_LOCKED if for_update else _TASK_WITH_ROUND
+    task = session.scalars(statement, {"task_id": task_id}).unique().one_or_none()
     if task is None:
         raise NotFound(f"No approval task {task_id}.")
     round_tasks = session.scalars(_TASKS_OF_ROUND, {"approval_id": task.approval_id}).all()
@@ -760,14 +763,18 @@ def inbox(
     )
 
 
+# Built once, as every decision's answer and every inbox page runs it.
+_HISTORY = (
+    select(DecisionRecord)
+    .where(DecisionRecord.request_id.in_(bindparam("request_ids", expanding=True)))
+    .order_by(DecisionRecord.at, DecisionRecord.id)
+)
+
+
 def history(session: Session, request_ids: Iterable[str]) -> dict[str, list[DecisionRecord]]:
     """Every decision on each request, all rounds, oldest first."""
     found: dict[str, list[DecisionRecord]] = {}
-    records = session.scalars(
-        select(DecisionRecord)
-        .where(DecisionRecord.request_id.in_(set(request_ids)))
-        .order_by(DecisionRecord.at, DecisionRecord.id)
-    )
+    records = session.scalars(_HISTORY, {"request_ids": sorted(set(request_ids))})
     for record in records:
         found.setdefault(record.request_id, []).append(record)
     return found
