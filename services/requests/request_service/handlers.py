@@ -47,6 +47,9 @@ _SELECT_LINES = (
     .order_by(_lines.c.position)
 )
 _UPDATE_LINE = update(_lines).where(_lines.c.id == bindparam("line_id"))
+# The columns set are the parameters' keys. Built once: building an UPDATE
+# for each event, and keying the new statement, cost more than running it.
+_UPDATE_REQUEST = update(_requests).where(_requests.c.id == bindparam("row_id"))
 _SELECT_ITEM_CHANGED_AT = select(_catalog.c.changed_at).where(_catalog.c.sku == bindparam("sku"))
 
 
@@ -99,11 +102,7 @@ def _move(
             rows = [{"line_id": line_id, **changed} for line_id, changed in lines.items()]
             connection.execute(_UPDATE_LINE, rows)
         if status != request.status or values:
-            connection.execute(
-                update(_requests)
-                .where(_requests.c.id == request.id)
-                .values(status=status, **values)
-            )
+            connection.execute(_UPDATE_REQUEST, {"row_id": request.id, "status": status, **values})
         connection.execute(
             APPEND_HISTORY,
             {
