@@ -51,6 +51,8 @@ _UPDATE_LINE = update(_lines).where(_lines.c.id == bindparam("line_id"))
 # for each event, and keying the new statement, cost more than running it.
 _UPDATE_REQUEST = update(_requests).where(_requests.c.id == bindparam("row_id"))
 _SELECT_ITEM_CHANGED_AT = select(_catalog.c.changed_at).where(_catalog.c.sku == bindparam("sku"))
+_INSERT_ITEM = insert(_catalog)
+_UPDATE_ITEM = update(_catalog).where(_catalog.c.sku == bindparam("item_sku"))
 
 
 def _current(session: Session, event: Event, *, same_round: bool = True) -> Row | None:
@@ -237,9 +239,9 @@ def item_changed(session: Session, event: Event) -> None:
         return  # an older picture of the item than the one we hold
     values = catalog_values(data, event.occurred_at)
     if held_since is None:
-        session.execute(insert(_catalog).values(sku=data["sku"], **values))
+        session.execute(_INSERT_ITEM, {"sku": data["sku"], **values})
     else:
-        session.execute(update(_catalog).where(_catalog.c.sku == data["sku"]).values(**values))
+        session.execute(_UPDATE_ITEM, {"item_sku": data["sku"], **values})
 
 
 def catalog_values(data: dict, changed_at: datetime) -> dict:
