@@ -15,7 +15,8 @@ import signal
 import sys
 
 from . import create, drain, events
-from .load import percentile
+from .cpu import CpuUse
+from .load import Sample, percentile
 from .memory import is_web_worker
 from .resources import DATABASES
 
@@ -79,7 +80,7 @@ def _create(args, databases: list[str]) -> list[create.CreateResult]:
     return results
 
 
-def _cpu_per_create(cpu, sample) -> str:
+def _cpu_per_create(cpu: CpuUse, sample: Sample) -> str:
     """Say where a create's CPU went: its web process, the database server, the generator."""
     calls = len(sample.latencies) or 1
     parts = ", ".join(

@@ -343,7 +343,7 @@ def receive_submission(session: Session, event: Event) -> None:
     # once, as those she held went up when the change arrived.
     gone = {data["department_head"]: found.head_gone, data["director"]: found.director_gone}
     if not withdrawn and gone.get(route[0]):
-        hand_up_tasks_of(session, route[0], f"{route[0]} no longer approves here")
+        _hand_up_from_someone_gone(session, route[0])
 
 
 def receive_cancellation(session: Session, event: Event) -> None:
@@ -583,7 +583,7 @@ def decide(session: Session, user: Principal, task_id: str, body: dict) -> Task:
     # Read once the pipeline is over: the next level's approver may have
     # left since the request was sent (the director it names, say).
     if next_approver is not None and session.scalar(_GONE, {"approver": next_approver}):
-        hand_up_tasks_of(session, next_approver, f"{next_approver} no longer approves here")
+        _hand_up_from_someone_gone(session, next_approver)
     return task
 
 
@@ -957,6 +957,11 @@ def hand_up_tasks_of(session: Session, username: str, why: str, now: datetime | 
             _escalate(session, task, target, why, now)
             handed += 1
     return handed
+
+
+def _hand_up_from_someone_gone(session: Session, approver: str) -> None:
+    """A task opened for someone who, by then, had left or stopped leading."""
+    hand_up_tasks_of(session, approver, f"{approver} no longer approves here")
 
 
 def end_delegations_to_leaver(session: Session, username: str, now: datetime | None = None) -> int:

@@ -170,11 +170,9 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
     requests = session.scalar(
         _handed_out(select(func.count(distinct(Handout.request_id))), period, department)
     )
+    priced = [(row, _money(row.value)) for row in rows]
     handed, spent = Counter(), Counter()
-    values = []
-    for row in rows:
-        value = _money(row.value)
-        values.append(value)
+    for row, value in priced:
         handed[row.sku] += row.quantity
         spent[row.sku] += value
     # Every item in use, and any since retired that went out in the period.
@@ -197,7 +195,7 @@ def usage_report(session: Session, period: Period, department: str | None) -> di
             "unit_cost": usage.unit_cost(value, row.quantity),
             "value": value,
         }
-        for row, value in zip(rows, values, strict=True)
+        for row, value in priced
     ]
     paces = usage.fewest_days_of_cover_first(
         usage.Pace(sku, handed[sku], period.days, item.available) for sku, item in items.items()
