@@ -36,6 +36,8 @@ class Principal:
     name: str
     department: str
     roles: frozenset[str]
+    # What people call the department; tokens issued before it was carried lack it.
+    department_name: str | None = None
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -51,7 +53,7 @@ class AccountChanged(InvalidToken):
 
 def issue_token(secret: str, principal: Principal, ttl_seconds: int) -> str:
     now = time.time()
-    claims = {
+    claims: dict[str, object] = {
         "sub": principal.id,
         "username": principal.username,
         "name": principal.name,
@@ -63,6 +65,8 @@ def issue_token(secret: str, principal: Principal, ttl_seconds: int) -> str:
         "iat": now,
         "exp": int(now) + ttl_seconds,
     }
+    if principal.department_name is not None:
+        claims["department_name"] = principal.department_name
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -99,10 +103,17 @@ def _verified(secret: str, token: str) -> tuple[Principal, float, float]:
             name=str(claims["name"]),
             department=str(claims["department"]),
             roles=frozenset(claims["roles"]),
+            department_name=_optional_text(claims.get("department_name")),
         )
         return principal, float(claims["iat"]), float(claims["exp"])
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def _optional_text(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"expected text, not {type(value).__name__}")
+    return value
 
 
 def _checked(token: str) -> Principal:

@@ -26,6 +26,29 @@ def test_a_token_carries_the_person():
     assert decode_token(SECRET, issue_token(SECRET, PERSON, 60)) == PERSON
 
 
+def test_a_token_carries_the_name_of_the_persons_department():
+    person = Principal("u1", "li.na", "Li Na", "FIN", frozenset({"leader"}), "Finance")
+
+    assert decode_token(SECRET, issue_token(SECRET, person, 60)).department_name == "Finance"
+
+
+def test_a_token_issued_before_departments_were_named_in_it_still_works():
+    claims = {
+        "sub": "u1",
+        "username": "li.na",
+        "name": "Li Na",
+        "department": "FIN",
+        "roles": ["leader"],
+        "iss": ISSUER,
+        "iat": time.time(),
+        "exp": int(time.time()) + 60,
+    }
+
+    person = decode_token(SECRET, jwt.encode(claims, SECRET, algorithm=ALGORITHM))
+
+    assert person.department == "FIN" and person.department_name is None
+
+
 @pytest.mark.parametrize(
     "token",
     [
@@ -37,9 +60,24 @@ def test_a_token_carries_the_person():
             SECRET,
             algorithm=ALGORITHM,
         ),
+        jwt.encode(
+            {
+                **{"sub": "u1", "username": "x", "name": "x", "department": "FIN", "roles": []},
+                **{"department_name": ["FIN"], "iss": ISSUER, "iat": 1, "exp": 2**40},
+            },
+            SECRET,
+            algorithm=ALGORITHM,
+        ),
         "not-a-token",
     ],
-    ids=["expired", "signed with another key", "alg none", "missing claims", "garbage"],
+    ids=[
+        "expired",
+        "signed with another key",
+        "alg none",
+        "missing claims",
+        "department name not text",
+        "garbage",
+    ],
 )
 def test_a_bad_token_is_refused(token):
     with pytest.raises(InvalidToken):

@@ -349,6 +349,14 @@ def test_renaming_a_department_signs_no_one_out(client, admin, database):
     assert client.get("/api/v1/requests", headers=hers).status_code == 200
 
 
+def test_a_renamed_department_is_shown_by_its_new_name_from_the_next_sign_in(signed_in, admin):
+    admin("patch", "/departments/FIN", json={"name": "Finance and Accounts"})
+
+    page = signed_in("zhang.wei").get("/").text
+
+    assert "Zhang Wei · Finance and Accounts" in page
+
+
 def test_a_page_session_ends_with_the_account_change(signed_in, admin):
     zhang = signed_in("zhang.wei")
     assert zhang.get("/").status_code == 200

@@ -56,6 +56,14 @@ def test_the_cookie_is_also_secure_in_production(app, config):
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
 
 
+def test_the_top_bar_names_the_person_and_her_department(visitor):
+    visitor.sign_in("chen.jie")
+
+    page = visitor.get("/").text
+
+    assert "Chen Jie · General Office" in page
+
+
 def test_the_cookie_holds_the_same_token_the_api_accepts(visitor):
     response = visitor.sign_in("zhang.wei")
     token = SimpleCookie(response.headers["Set-Cookie"])[COOKIE_NAME].value

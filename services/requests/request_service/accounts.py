@@ -69,4 +69,5 @@ def principal_of(user: User) -> Principal:
         name=user.name,
         department=user.department_code,
         roles=user.roles,
+        department_name=user.department.name,
     )
