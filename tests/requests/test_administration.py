@@ -396,3 +396,14 @@ def test_an_administrator_who_changes_her_own_account_on_the_page_stays_signed_i
     page = office.get("/admin/people")
     assert page.status_code == 200
     assert "The Administrator" in page.get_data(as_text=True)
+
+
+def test_an_administrator_who_moves_herself_sees_her_new_department_named_at_once(signed_in):
+    office = signed_in("admin")
+
+    office.post(
+        "/admin/people/admin",
+        {"name": "Administrator", "department": "FIN", "roles": "admin", "active": "true"},
+    )
+
+    assert "Administrator · Finance" in office.get("/").text
