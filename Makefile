@@ -7,7 +7,7 @@ SOURCE_DIRS := libs services/requests services/inventory services/approvals
 SERVICES := request_service inventory_service approval_service
 export DATA_DIR ?= var
 
-.PHONY: venv run seed migrate test test-faults lint format bench check-stock clean-data clean test-tools screenshots
+.PHONY: venv run seed migrate test test-faults lint format bench bench-instructions check-stock clean-data clean test-tools screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-instructions: $(STAMP)
+	$(BIN)/python -m bench.instructions
 
 clean-data:
 	rm -rf "$(DATA_DIR)"

@@ -48,7 +48,7 @@ class CreateResult:
         return self.ours.throughput / self.floor.throughput
 
 
-def _stock_catalog_copy(database_url: str) -> None:
+def stock_catalog_copy(database_url: str) -> None:
     """The item, as inventory's ``item.changed`` would have put it in the copy."""
     engine = make_engine(database_url)
     with Session(engine) as session, session.begin():
@@ -77,7 +77,7 @@ def measure(kind: str, seconds: float, rounds: int, connections: int) -> CreateR
         with Launcher(resources.directory("logs")) as launcher:
             system = System(launcher, amqp_url, {"requests": ours_db})
             system.seed("requests")
-            _stock_catalog_copy(ours_db)
+            stock_catalog_copy(ours_db)
             system.start_web("requests")
             launcher.start(
                 "floor-web",
