@@ -62,8 +62,15 @@ def test_a_token_issued_before_departments_were_named_in_it_still_works():
         ),
         jwt.encode(
             {
-                **{"sub": "u1", "username": "x", "name": "x", "department": "FIN", "roles": []},
-                **{"department_name": ["FIN"], "iss": ISSUER, "iat": 1, "exp": 2**40},
+                "sub": "u1",
+                "username": "x",
+                "name": "x",
+                "department": "FIN",
+                "department_name": ["FIN"],
+                "roles": [],
+                "iss": ISSUER,
+                "iat": 1,
+                "exp": 2**40,
             },
             SECRET,
             algorithm=ALGORITHM,
