@@ -28,10 +28,18 @@ PACKAGES = {
 SECRET = "e2e-secret-that-is-long-enough-for-hs256-0123456789"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def bound_socket() -> socket.socket:
+    """A socket on a free loopback port, handed open to the web process.
+
+    A port found by binding and closing comes from the range the kernel
+    also gives outgoing connections their local ports from, and once the
+    workers' first connections to PostgreSQL and RabbitMQ took one before
+    gunicorn bound it ("Connection in use"). A socket held open from the
+    start and passed on (``--bind fd://N``) cannot be taken.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @dataclass
@@ -40,8 +48,13 @@ class System:
     amqp_url: str
     database_urls: dict[str, str]
     extra_env: dict[str, str] = field(default_factory=dict)
-    ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in DEFAULT_PORTS})
+    sockets: dict[str, socket.socket] = field(
+        default_factory=lambda: {s: bound_socket() for s in DEFAULT_PORTS}
+    )
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def port(self, service: str) -> int:
+        return self.sockets[service].getsockname()[1]
 
     def env(self, service: str) -> dict[str, str]:
         env = {
@@ -50,7 +63,7 @@ class System:
             "AMQP_URL": self.amqp_url,
             "DATA_DIR": str(self.workdir),
             "DATABASE_URL": self.database_urls[service],
-            "PORT": str(self.ports[service]),
+            "PORT": str(self.port(service)),
             "WEB_CONCURRENCY": "2",
             "PYTHONUNBUFFERED": "1",
             "CATALOG_FILL_INTERVAL_SECONDS": "0.5",
@@ -60,7 +73,7 @@ class System:
         return env
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://127.0.0.1:{self.port(service)}"
 
     def command(self, process: str) -> list[str]:
         service, kind = process.rsplit("-", 1)
@@ -68,13 +81,13 @@ class System:
             return [
                 sys.executable, "-m", "gunicorn",
                 "--config", str(ROOT / "gunicorn.conf.py"),
-                "--bind", f"127.0.0.1:{self.ports[service]}",
+                "--bind", f"fd://{self.sockets[service].fileno()}",
                 f"{PACKAGES[service]}:create_app()",
             ]  # fmt: skip
         return [sys.executable, "-m", PACKAGES[service], "worker"]
 
     def start(self, process: str) -> subprocess.Popen:
-        service = process.rsplit("-", 1)[0]
+        service, kind = process.rsplit("-", 1)
         log = open(self.workdir / f"{process}.log", "ab")  # noqa: SIM115 - lives as long as the process
         proc = subprocess.Popen(
             self.command(process),
@@ -83,6 +96,7 @@ class System:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(self.sockets[service].fileno(),) if kind == "web" else (),
         )
         self.processes[process] = proc
         return proc
@@ -130,6 +144,8 @@ class System:
                 os.killpg(self.processes[process].pid, signal.SIGKILL)
                 self.processes[process].wait(timeout=10)
             del self.processes[process]
+        for sock in self.sockets.values():
+            sock.close()
 
     def logs(self) -> str:
         return "\n".join(
