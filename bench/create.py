@@ -25,7 +25,7 @@ from .cpu import CpuMeter, CpuUse
 from .load import Call, Sample, saturate
 from .memory import PeakSampler, is_web_worker
 from .resources import Resources
-from .system import Launcher, System, answers, free_port, gunicorn, wait_until
+from .system import Launcher, System, answers, port_of, wait_until
 
 SKU = "PAPER-A4"
 BODY = json.dumps(
@@ -73,15 +73,17 @@ def measure(kind: str, seconds: float, rounds: int, connections: int) -> CreateR
         floor_db = resources.database(kind, "floor")
         amqp_url = resources.virtual_host()
         floor.prepare(floor_db)
-        floor_port = free_port()
         with Launcher(resources.directory("logs")) as launcher:
             system = System(launcher, amqp_url, {"requests": ours_db})
             system.seed("requests")
             stock_catalog_copy(ours_db)
             system.start_web("requests")
-            launcher.start(
+            floor_socket = launcher.socket()
+            floor_port = port_of(floor_socket)
+            launcher.start_web(
                 "floor-web",
-                gunicorn("bench.floor:create_app()", floor_port),
+                "bench.floor:create_app()",
+                floor_socket,
                 {**os.environ, "DATABASE_URL": floor_db},
             )
             system.wait_ready("requests")

@@ -24,19 +24,8 @@ PACKAGES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn(app: str, port: int) -> list[str]:
-    return [
-        sys.executable, "-m", "gunicorn",
-        "--config", str(ROOT / "gunicorn.conf.py"),
-        "--bind", f"127.0.0.1:{port}",
-        app,
-    ]  # fmt: skip
+def port_of(sock: socket.socket) -> int:
+    return sock.getsockname()[1]
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str):
@@ -66,6 +55,7 @@ class Launcher:
     def __init__(self, logs: Path):
         self.logs = logs
         self.processes: dict[str, subprocess.Popen] = {}
+        self.sockets: list[socket.socket] = []
 
     def __enter__(self) -> Launcher:
         return self
@@ -75,7 +65,22 @@ class Launcher:
             self._print_logs()  # the directory is removed next; show why now
         self.stop_all()
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def socket(self) -> socket.socket:
+        """A socket on a free loopback port, for ``start_web`` to hand over open.
+
+        A port found by binding and closing comes from the range the kernel
+        also gives outgoing connections their local ports from: a worker's
+        first connection to PostgreSQL or RabbitMQ can take it before
+        gunicorn binds it. A socket held open and passed on cannot be taken.
+        """
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.sockets.append(sock)
+        return sock
+
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()
+    ) -> subprocess.Popen:
         with open(self.logs / f"{name}.log", "ab") as log:
             process = subprocess.Popen(
                 argv,
@@ -84,9 +89,20 @@ class Launcher:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=pass_fds,
             )
         self.processes[name] = process
         return process
+
+    def start_web(self, name: str, app: str, sock: socket.socket, env: dict[str, str]) -> None:
+        """Gunicorn with gunicorn.conf.py, serving ``app`` on ``sock``."""
+        argv = [
+            sys.executable, "-m", "gunicorn",
+            "--config", str(ROOT / "gunicorn.conf.py"),
+            "--bind", f"fd://{sock.fileno()}",
+            app,
+        ]  # fmt: skip
+        self.start(name, argv, env, pass_fds=(sock.fileno(),))
 
     def pids(self) -> dict[str, int]:
         return {name: process.pid for name, process in self.processes.items()}
@@ -102,6 +118,9 @@ class Launcher:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         self.processes.clear()
+        for sock in self.sockets:
+            sock.close()
+        self.sockets.clear()
 
     def _print_logs(self) -> None:
         for log in sorted(self.logs.glob("*.log")):
@@ -116,7 +135,8 @@ class System:
         self.launcher = launcher
         self.amqp_url = amqp_url
         self.database_urls = database_urls
-        self.ports = {service: free_port() for service in PACKAGES}
+        self.sockets = {service: launcher.socket() for service in PACKAGES}
+        self.ports = {service: port_of(sock) for service, sock in self.sockets.items()}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -147,9 +167,12 @@ class System:
         )
 
     def start_web(self, service: str) -> None:
-        port = self.ports[service]
-        argv = gunicorn(f"{PACKAGES[service]}:create_app()", port)
-        self.launcher.start(f"{service}-web", argv, self.env(service))
+        self.launcher.start_web(
+            f"{service}-web",
+            f"{PACKAGES[service]}:create_app()",
+            self.sockets[service],
+            self.env(service),
+        )
 
     def start_worker(self, service: str) -> None:
         argv = [sys.executable, "-m", PACKAGES[service], "worker"]
