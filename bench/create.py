@@ -95,7 +95,7 @@ def measure(kind: str, seconds: float, rounds: int, connections: int) -> CreateR
                 "Authorization": f"Bearer {system.token('zhang.wei')}",
             }
             call = Call("POST", "/api/v1/requests", BODY, headers)
-            targets = {"ours": system.ports["requests"], "floor": floor_port}
+            targets = {"ours": system.port("requests"), "floor": floor_port}
             for port in targets.values():
                 saturate(port, call, connections, WARM_UP_SECONDS, ok=201)
             samples = {name: Sample() for name in targets}

@@ -244,11 +244,11 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
             call = Call("POST", "/api/v1/requests", BODY, headers)
             with (
                 PeakSampler(launcher.pids) as memory,
-                Approver(system.ports["approvals"], system.token(LEADER), urls["approvals"]) as ap,
+                Approver(system.port("approvals"), system.token(LEADER), urls["approvals"]) as ap,
             ):
                 with CpuMeter(launcher.pids) as cpu:
                     submissions = paced(
-                        system.ports["requests"], call, rate, seconds, connections, ok=201
+                        system.port("requests"), call, rate, seconds, connections, ok=201
                     )
                 # Let the last submissions through before the approver stops.
                 expected = len(submissions.latencies)

@@ -136,10 +136,12 @@ class System:
         self.amqp_url = amqp_url
         self.database_urls = database_urls
         self.sockets = {service: launcher.socket() for service in PACKAGES}
-        self.ports = {service: port_of(sock) for service, sock in self.sockets.items()}
+
+    def port(self, service: str) -> int:
+        return port_of(self.sockets[service])
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://127.0.0.1:{self.port(service)}"
 
     def env(self, service: str) -> dict[str, str]:
         return {
@@ -148,7 +150,7 @@ class System:
             "AMQP_URL": self.amqp_url,
             "DATABASE_URL": self.database_urls[service],
             "DATA_DIR": str(self.launcher.logs),
-            "PORT": str(self.ports[service]),
+            "PORT": str(self.port(service)),
             "PYTHONUNBUFFERED": "1",
             # A fresh requests database copies the catalog from inventory soon.
             "CATALOG_FILL_INTERVAL_SECONDS": "0.5",
