@@ -38,9 +38,14 @@ test-tools:
 	@test -x /usr/bin/chromium && command -v docker-compose >/dev/null || \
 	  (apt-get update -qq && apt-get install -y -qq chromium docker-compose >/dev/null)
 
+# Each test makes its own databases, virtual host and ports, so the suite runs
+# in one pytest-xdist process per core; at most four keep PostgreSQL's 100
+# connections in reach.
+PARALLEL := -n auto --maxprocesses 4
+
 test: $(STAMP) test-tools lint
-	$(BIN)/pytest -m "not faults"
-	$(BIN)/pytest -m "not faults and not e2e and not browser" --db=postgresql
+	$(BIN)/pytest $(PARALLEL) -m "not faults"
+	$(BIN)/pytest $(PARALLEL) -m "not faults and not e2e and not browser" --db=postgresql
 
 # Stops RabbitMQ and restarts PostgreSQL on purpose: never run it beside other work.
 test-faults: $(STAMP)

@@ -104,8 +104,12 @@ class Service:
         if settings.production:
             raise ConfigurationError("demo data never loads in production (APP_ENV=production)")
         database = self.database(settings)
-        with database.sessions.begin() as session:
-            return self.seed(session, settings)
+        try:
+            with database.sessions.begin() as session:
+                return self.seed(session, settings)
+        finally:
+            # A caller that goes on running (a test, say) must not keep its connection.
+            database.engine.dispose()
 
     def cli(self) -> click.Group:
         from .dead_letters import DeadLetterQueue

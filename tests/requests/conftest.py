@@ -47,7 +47,8 @@ def app(config, monkeypatch):
     app = create_app(config)
     service.seed_if_empty(service.settings(config))
     add_catalog(app.extensions["database"])
-    return app
+    yield app
+    app.extensions["database"].engine.dispose()
 
 
 def add_catalog(database, items=CATALOG) -> None:
