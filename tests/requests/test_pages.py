@@ -11,6 +11,7 @@ import pytest
 from procurement_common import events as ev
 from procurement_common.auth import COOKIE_NAME
 from request_service import create_app
+from request_service.models import Department, SupplyRequest
 from tests.requests.conftest import Visitor, new_request_form
 
 
@@ -302,6 +303,29 @@ def test_the_request_page_shows_the_timeline_with_names_and_comments(signed_in, 
     assert "Approved with cuts: PAPER-A4 5→3: Three reams is plenty" in timeline
     assert timeline.count("<time datetime=") == 3
     assert "Cancel request" not in page  # approved: too late to cancel
+
+
+def test_the_request_page_names_the_requesters_department_as_it_is_called_now(
+    signed_in, submitted, database
+):
+    created = submitted("zhang.wei")
+    assert "Zhang Wei · Finance</dd>" in signed_in("li.na").get(f"/requests/{created['id']}").text
+
+    with database.sessions.begin() as session:
+        session.get(Department, "FIN").name = "Finance and Accounts"
+
+    page = signed_in("chen.jie").get(f"/requests/{created['id']}").text
+    assert "Zhang Wei · Finance and Accounts</dd>" in page
+
+
+def test_a_department_unknown_here_is_shown_by_its_code(signed_in, submitted, database):
+    created = submitted("zhang.wei")
+    with database.sessions.begin() as session:
+        session.get(SupplyRequest, created["id"]).department = "LEGAL"
+
+    page = signed_in("chen.jie").get(f"/requests/{created['id']}").text
+
+    assert "Zhang Wei · LEGAL</dd>" in page
 
 
 @pytest.mark.parametrize("viewer", ["zhang.wei", "li.na", "chen.jie", "wang.fang"])

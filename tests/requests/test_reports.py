@@ -162,7 +162,7 @@ def test_the_page_shows_each_stage_and_is_linked_from_the_department_list(
     assert page.status_code == 200
     row = html.split("Asked → decided</th>")[1].split("</tr>")[0]
     assert "5.0 h" in row
-    assert "department FIN" in html
+    assert "department Finance." in html
     waiting = html.split('<th scope="row">Approved</th>')[1].split("</tr>")[0]
     cells = [cell.split("<")[0] for cell in waiting.split('<td class="num">')[1:]]
     assert cells == ["1", "1", "0", "0", "0", "2.0 h"]

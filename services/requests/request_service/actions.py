@@ -115,6 +115,11 @@ def departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.name)))
 
 
+def department_name(session: Session, code: str) -> str:
+    """What people call a department: its name, or its code if we do not know it."""
+    return session.scalar(select(Department.name).where(Department.code == code)) or code
+
+
 # Built once, as a statement works out its cache key once. Inline: nothing
 # reads a generated key back (see ``writing_together``).
 _INSERT_REQUEST = insert(SupplyRequest.__table__)

@@ -177,9 +177,12 @@ def progress_report():
             form=request.args,
             departments=choices,
         ), 422
+    report = actions.describe_progress(session, user, query)
     return render_template(
         "requests/progress.html",
-        report=actions.describe_progress(session, user, query),
+        report=report,
+        department_name=report["department"]
+        and actions.department_name(session, report["department"]),
         form=request.args,
         departments=choices,
     )
@@ -282,6 +285,7 @@ def show_request(request_id):
     return render_template(
         "requests/detail.html",
         r=supply_request,
+        department_name=actions.department_name(session, supply_request.department),
         names=names,
         mine=mine,
         actions=allowed_actions(Status(supply_request.status)) if mine else [],
