@@ -178,11 +178,11 @@ def progress_report():
             departments=choices,
         ), 422
     report = actions.describe_progress(session, user, query)
+    department = report["department"]
     return render_template(
         "requests/progress.html",
         report=report,
-        department_name=report["department"]
-        and actions.department_name(session, report["department"]),
+        department_name=actions.department_name(session, department) if department else None,
         form=request.args,
         departments=choices,
     )
