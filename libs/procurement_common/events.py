@@ -114,6 +114,9 @@ class ApprovalApproved(_Data):
     department = fields.String(required=True)
     # For inventory's reports; events recorded before it was sent lack it.
     department_name = fields.String(allow_none=True, load_default=None)
+    # Who asked and what for, for the clerk's hand-out queue; likewise optional.
+    requester_name = fields.String(allow_none=True, load_default=None)
+    purpose = fields.String(allow_none=True, load_default=None)
     urgency = fields.String(required=True)
     leader_assigned = fields.Boolean(required=True)
     needed_by = fields.Date(allow_none=True, load_default=None)

@@ -52,8 +52,11 @@ def test_approving_the_only_level_publishes_the_approved_quantities(approvals):
         {"sku": "PEN-GEL-BLK", "quantity": 2, "approved_quantity": 2},
     ]
     assert data["requester"] == "zhang.wei"
-    # Inventory's reports name the department as the submission did.
+    # Inventory's reports and hand-out queue name the department, the
+    # requester and the purpose as the submission did.
     assert (data["department"], data["department_name"]) == ("FIN", "Finance")
+    assert data["requester_name"] == "Zhang Wei"
+    assert data["purpose"] == "For the quarterly report"
     assert approvals.inbox("li.na") == []
 
 

@@ -82,8 +82,14 @@ def test_a_request_goes_from_submission_to_receipt(system):
     usage = clerk.get("inventory", "/reports/usage", params={"department": "FIN"}).json()
     handed = {row["sku"]: row["quantity"] for row in usage["by_department"]}
     assert handed["PAPER-A4"] >= 5 and handed["PEN-GEL-BLK"] >= 2
-    # The department's name came from requests, through approvals, to inventory.
+    # The department's name came from requests, through approvals, to inventory,
+    # and so did who asked and what for, which the clerk's hand-out queue shows.
     assert usage["department_name"] == "Finance"
+    reservation = clerk.get("inventory", f"/reservations/{request_id}").json()
+    assert (reservation["requester_name"], reservation["purpose"]) == (
+        "Zhang Wei",
+        "Quarter-end reports",
+    )
 
 
 def test_bad_input_on_the_path_gets_a_clear_4xx_and_stores_nothing(system):

@@ -134,7 +134,9 @@ def make_approval(
     submitted_at: str = "2024-05-01T09:00:00+00:00",
     department: str = "FIN",
     department_name: str | None = None,
+    **more,
 ) -> Event:
+    """``more``: data that later approvals carry (``requester_name``, ``purpose``)."""
     return Event.new(
         ev.APPROVAL_APPROVED,
         {
@@ -152,6 +154,7 @@ def make_approval(
             "leader_assigned": leader_assigned,
             "needed_by": needed_by,
             "submitted_at": datetime.fromisoformat(submitted_at).astimezone(UTC),
+            **more,
         },
         source="approvals",
         correlation_id=request_id,

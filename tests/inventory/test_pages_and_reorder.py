@@ -120,6 +120,36 @@ def test_the_hand_out_queue_is_most_pressing_first_with_one_button(
     assert reservation["status"] == "issued"
 
 
+def test_the_hand_out_queue_says_who_asked_and_what_for_and_links_to_the_request(
+    browser, clerk, client, add_item, deliver, approved
+):
+    add_item("PAPER-A4", on_hand=100)
+    deliver(
+        approved(
+            "told-1",
+            {"PAPER-A4": 1},
+            department_name="Finance",
+            requester_name="Zhang Wei",
+            purpose="Printing the quarterly report",
+        )
+    )
+    # Approved before approvals sent the requester's name and the purpose.
+    deliver(approved("older-1", {"PAPER-A4": 1}))
+
+    page = browser.get("/handouts").get_data(as_text=True)
+
+    requests_page = "http://127.0.0.1:8001/requests"
+    assert f'<a href="{requests_page}/told-1">Printing the quarterly report</a>' in page
+    assert 'Zhang Wei <span class="muted">Finance</span>' in page
+    assert f'<a href="{requests_page}/older-1">older-1</a>' in page
+    assert 'zhang.wei <span class="muted">FIN</span>' in page
+    reservation = client.get("/api/v1/reservations/told-1", headers=clerk).json
+    assert (reservation["requester_name"], reservation["purpose"]) == (
+        "Zhang Wei",
+        "Printing the quarterly report",
+    )
+
+
 def test_reorder_suggestions_count_backorders_and_say_why(
     client, clerk, browser, add_item, deliver, approved
 ):

@@ -660,6 +660,8 @@ def _after_approval(session: Session, task: Task) -> str | None:
                 for line in record.lines
             ],
             "requester": approval.requester,
+            "requester_name": approval.requester_name,
+            "purpose": approval.purpose,
             "department": approval.department,
             "department_name": approval.department_name,
             "urgency": approval.urgency,

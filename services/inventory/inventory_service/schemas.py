@@ -164,6 +164,8 @@ class ReservationSchema(Schema):
     request_id = fields.String()
     status = fields.String()
     requester = fields.String(allow_none=True)
+    requester_name = fields.String(allow_none=True)
+    purpose = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
     department_name = fields.String(allow_none=True)
     urgency = fields.String()

@@ -232,6 +232,8 @@ class Stockroom:
             request_id=request_id,
             status=Status.OPEN,
             requester=data["requester"],
+            requester_name=data.get("requester_name"),
+            purpose=data.get("purpose"),
             department=data["department"],
             department_name=data.get("department_name"),
             urgency=data["urgency"],
