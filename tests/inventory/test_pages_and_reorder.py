@@ -149,6 +149,13 @@ def test_the_hand_out_queue_says_who_asked_and_what_for_and_links_to_the_request
         "Printing the quarterly report",
     )
 
+    browser.post(
+        "/handouts",
+        data={"csrf_token": csrf_token(browser.get("/handouts")), "request_id": "told-1"},
+    )
+    page = browser.get("/handouts").get_data(as_text=True)
+    assert "Handed out 1 PAPER-A4 for “Printing the quarterly report” (Zhang Wei)." in page
+
 
 def test_reorder_suggestions_count_backorders_and_say_why(
     client, clerk, browser, add_item, deliver, approved

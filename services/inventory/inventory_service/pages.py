@@ -24,7 +24,7 @@ from procurement_common.web import db_session
 
 from .api.reorder import suggestions, suggestions_csv
 from .api.usage import report, usage_csv
-from .models import Item
+from .models import Item, Reservation
 from .queries import department_names, handout_queue, item_changes_query, items_query, ledger_query
 from .schemas import AdjustmentInSchema, ReceiptInSchema, UsageQuerySchema
 from .stock import StockRuleBroken
@@ -127,6 +127,13 @@ def handouts():
     return render_template("handouts.html", queue=handout_queue(db_session()))
 
 
+def _as_the_clerk_knows(reservation: Reservation) -> str:
+    """A request by what it is for and whose it is; by its id if the approval did not say."""
+    if reservation.purpose:
+        return f"“{reservation.purpose}” ({reservation.requester_name or reservation.requester})"
+    return f"request {reservation.request_id}"
+
+
 @pages.post("/handouts")
 @page_auth(CLERK)
 def hand_out():
@@ -141,7 +148,9 @@ def hand_out():
     else:
         session.commit()
         handed = ", ".join(f"{line.quantity} {line.sku}" for line in handout.lines)
-        flash(f"Handed out {handed} for request {request_id}.")
+        flash(
+            f"Handed out {handed} for {_as_the_clerk_knows(session.get(Reservation, request_id))}."
+        )
     return redirect(url_for("pages.handouts"), code=303)
 
 
