@@ -187,8 +187,19 @@ def test_the_page_says_what_is_wrong_with_a_bad_period(browser):
 def test_a_blank_form_shows_the_default_period(browser, today):
     page = browser("li.na").get("/reports?since=&until=")
 
+    html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert f"from {today - timedelta(days=29)} to {today}" in page.get_data(as_text=True)
+    assert f"from {today - timedelta(days=29)} to {today}" in html
+    # The form says which period that is, ready to be changed.
+    assert f'name="since" type="date" value="{today - timedelta(days=29)}"' in html
+    assert f'name="until" type="date" value="{today}"' in html
+
+
+def test_a_refused_period_comes_back_as_typed(browser):
+    html = browser("li.na").get("/reports?since=2026-11-20&until=2026-11-10").get_data(as_text=True)
+
+    assert 'name="since" type="date" value="2026-11-20"' in html
+    assert 'name="until" type="date" value="2026-11-10"' in html
 
 
 def test_staff_may_not_open_the_page(browser):

@@ -175,6 +175,16 @@ def test_the_page_lets_the_clerk_pick_a_department_and_says_what_is_wrong(signed
     page = clerk.get("/reports?since=2020-01-01&until=2026-01-01")
     assert page.status_code == 422
     assert "since: A period is at most 366 days." in page.get_data(as_text=True)
+    assert 'name="since" type="date" value="2020-01-01"' in page.get_data(as_text=True)
+
+
+def test_the_form_shows_the_period_the_page_shows(signed_in):
+    today = utcnow().date()
+
+    html = signed_in("li.na").get("/reports").get_data(as_text=True)
+
+    assert f'name="since" type="date" value="{today - timedelta(days=29)}"' in html
+    assert f'name="until" type="date" value="{today}"' in html
 
 
 def test_staff_may_not_open_the_page(signed_in):
