@@ -126,11 +126,11 @@ class Reservation(Base):
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     requester: Mapped[str | None] = mapped_column(String(64))
-    # As the approval named them; reservations made before they were sent have none.
+    department: Mapped[str | None] = mapped_column(String(16))
+    # As the approval named them; reservations made before it sent them have none.
+    department_name: Mapped[str | None] = mapped_column(String(100))
     requester_name: Mapped[str | None] = mapped_column(String(100))
     purpose: Mapped[str | None] = mapped_column(Text)
-    department: Mapped[str | None] = mapped_column(String(16))
-    department_name: Mapped[str | None] = mapped_column(String(100))
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     leader_assigned: Mapped[bool] = mapped_column(default=False)
     needed_by: Mapped[date | None]
