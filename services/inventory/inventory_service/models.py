@@ -151,6 +151,11 @@ class Reservation(Base):
         )
 
     @property
+    def requested_by(self) -> str | None:
+        """The requester by name, or by username where the approval did not send it."""
+        return self.requester_name or self.requester
+
+    @property
     def reserved(self) -> int:
         return sum(line.reserved for line in self.lines)
 

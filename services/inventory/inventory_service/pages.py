@@ -130,7 +130,7 @@ def handouts():
 def _as_the_clerk_knows(reservation: Reservation) -> str:
     """A request by what it is for and whose it is; by its id if the approval did not say."""
     if reservation.purpose:
-        return f"“{reservation.purpose}” ({reservation.requester_name or reservation.requester})"
+        return f"“{reservation.purpose}” ({reservation.requested_by})"
     return f"request {reservation.request_id}"
 
 
