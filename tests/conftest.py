@@ -53,12 +53,14 @@ def pytest_addoption(parser):
 def token_for():
     """A bearer token for a demo person, or for anyone with the given roles."""
 
-    def make(username: str, roles=None, department=None, secret=TEST_SECRET, ttl=600) -> str:
+    def make(
+        username: str, roles=None, department=None, secret=TEST_SECRET, ttl=600, name=None
+    ) -> str:
         dept, demo_roles = DEMO_PEOPLE.get(username, ("FIN", {"staff"}))
         principal = Principal(
             id=username,
             username=username,
-            name=username.replace(".", " ").title(),
+            name=name or username.replace(".", " ").title(),
             department=department or dept,
             roles=frozenset(roles if roles is not None else demo_roles),
         )

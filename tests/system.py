@@ -15,6 +15,7 @@ from pathlib import Path
 
 import requests
 
+from procurement_common.auth import COOKIE_NAME
 from procurement_common.settings import DEFAULT_PORTS
 
 from support import poll, rabbitmqctl
@@ -172,8 +173,17 @@ class Client:
 
     def __init__(self, system: System, token: str):
         self.system = system
+        self.token = token
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def page(self, service: str, path: str) -> str:
+        """A page's HTML, as her browser, which carries the token in a cookie, gets it."""
+        response = requests.get(
+            f"{self.system.url(service)}{path}", cookies={COOKIE_NAME: self.token}, timeout=15
+        )
+        assert response.status_code == 200, response.text
+        return response.text
 
     def call(self, method: str, service: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 15)

@@ -64,6 +64,9 @@ class RequestSubmitted(_Data):
     department_name = fields.String(required=True)
     department_head = fields.String(required=True, allow_none=True)
     director = fields.String(required=True, allow_none=True)
+    # What approvals' pages call them; submissions sent before it lack them.
+    department_head_name = fields.String(allow_none=True, load_default=None)
+    director_name = fields.String(allow_none=True, load_default=None)
     lines = fields.List(
         fields.Nested(SubmittedLine), required=True, validate=validate.Length(min=1)
     )
@@ -202,6 +205,8 @@ class AccountChanged(_Data):
     """A person's account changed; her tokens issued before ``changed_at`` stop counting."""
 
     username = fields.String(required=True)
+    # Her full name; announcements made before it was carried lack it.
+    name = fields.String(allow_none=True, load_default=None)
     changed_at = fields.AwareDateTime(required=True)
     active = fields.Boolean(required=True)
     department = fields.String(required=True)

@@ -46,8 +46,10 @@ def submitted_event(
     needed_by: date | None = None,
     submitted_at: datetime | None = None,
     director: str | None = DIRECTOR,
+    with_names: bool = True,
 ) -> Event:
-    """A ``request.submitted`` as the requests service sends it."""
+    """A ``request.submitted`` as the requests service sends it (without the
+    leaders' names, as it sent it before they were carried)."""
     department = DEMO_PEOPLE[requester][0]
     department_name, head = DEPARTMENTS[department]
     lines = lines or {"PAPER-A4": 10}
@@ -66,7 +68,7 @@ def submitted_event(
         "request_id": request_id,
         "round": round,
         "requester": requester,
-        "requester_name": requester.replace(".", " ").title(),
+        "requester_name": name_of(requester),
         "department": department,
         "department_name": department_name,
         "department_head": head,
@@ -80,7 +82,15 @@ def submitted_event(
         "needed_by": needed_by,
         "submitted_at": submitted_at or utcnow(),
     }
+    if with_names:
+        data["department_head_name"] = name_of(head)
+        data["director_name"] = director and name_of(director)
     return Event.new(ev.REQUEST_SUBMITTED, data, source="requests", correlation_id=request_id)
+
+
+def name_of(username: str) -> str:
+    """The demo people's names, as the test tokens also give them: "Li Na" for li.na."""
+    return username.replace(".", " ").title()
 
 
 def cancelled_event(request_id: str, by: str = "zhang.wei") -> Event:

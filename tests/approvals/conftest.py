@@ -44,9 +44,9 @@ def days():
 def browser(approvals):
     """A browser signed in as someone, the way the requests service signs her in."""
 
-    def sign_in(username: str):
+    def sign_in(username: str, **token):
         client = approvals.app.test_client()
-        client.set_cookie(COOKIE_NAME, approvals.token_for(username))
+        client.set_cookie(COOKIE_NAME, approvals.token_for(username, **token))
         return client
 
     return sign_in

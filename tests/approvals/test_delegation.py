@@ -220,7 +220,7 @@ def test_a_delegation_to_someone_who_left_ends_and_the_leader_sees_why(
     # One that was over already stays as it was.
     assert given[over["id"]]["ended_at"] is None
     assert "ended " in browser("li.na").get("/delegations").text
-    assert "when zhao.lei left" in browser("li.na").get("/delegations").text
+    assert "when Zhao Lei left" in browser("li.na").get("/delegations").text
     # The leader's own task waits for her alone.
     assert approvals.task_for("li.na", request_id)["approver"] == "li.na"
     assert approvals.inbox("zhao.lei") == []

@@ -104,14 +104,14 @@ def test_a_message_that_is_not_an_event_is_poison(approvals):
 def test_the_leaders_a_submission_names_become_known_even_after_a_rolled_back_try(approvals):
     sessions = approvals.database.sessions
     with sessions() as session:
-        workflow.know_approvers(session, "new.head")
+        workflow.know_approvers(session, {"new.head": "New Head"})
         session.rollback()
     with sessions.begin() as session:
-        workflow.know_approvers(session, "new.head", "wang.fang")
+        workflow.know_approvers(session, {"new.head": "New Head", "wang.fang": "Wang Fang"})
 
     with sessions() as session:
-        known = set(session.scalars(select(KnownApprover.username)))
-    assert {"new.head", "wang.fang"} <= known
+        known = dict(session.execute(select(KnownApprover.username, KnownApprover.name)).all())
+    assert known["new.head"] == "New Head" and known["wang.fang"] == "Wang Fang"
 
 
 def test_a_leader_who_left_can_no_longer_decide_once_her_change_arrives(approvals):

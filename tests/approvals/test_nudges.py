@@ -135,18 +135,18 @@ def test_the_tasks_of_a_leader_who_left_go_to_the_director_at_once(approvals):
     request_id = approvals.submit("zhang.wei")
     first = approvals.task_for("li.na", request_id)
 
-    assert approvals.deliver(account_changed("li.na", active=False)) == "applied"
+    assert approvals.deliver(account_changed("li.na", active=False, name="Li Na")) == "applied"
 
     task = approvals.task_for("wang.fang", request_id)
     assert (task["level"], task["escalated_from"]) == (1, first["id"])
     (escalated,) = approvals.published("approval.escalated", request_id)
     assert escalated["data"]["escalated_to"] == "wang.fang"
-    assert escalated["data"]["reason"] == "li.na no longer works here"
+    assert escalated["data"]["reason"] == "Li Na no longer works here"
     with approvals.database.sessions() as session:
         notes = session.scalars(
             select(TaskLogEntry.note).where(TaskLogEntry.task_id == first["id"])
         ).all()
-    assert "li.na no longer works here; handed to wang.fang" in notes
+    assert "Li Na no longer works here; handed to wang.fang" in notes
 
 
 def test_a_submission_that_names_a_head_who_has_since_left_goes_to_the_director(approvals):

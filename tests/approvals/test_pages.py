@@ -128,8 +128,8 @@ def test_a_leader_ends_her_delegation_with_its_button(approvals, browser, today,
         follow_redirects=True,
     ).get_data(as_text=True)
 
-    assert "zhao.lei no longer decides for li.na." in after
-    assert f"ended {today} by li.na" in after
+    assert "Zhao Lei no longer decides for Li Na." in after
+    assert f"ended {today} by Li Na" in after
     assert approvals.get("li.na", "/delegations").json["items"][0]["ended_by"] == "li.na"
 
 

@@ -167,9 +167,9 @@ def test_the_page_shows_each_desk_and_is_linked_from_the_inbox(approvals, browse
 
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    li_na = html.split('<th scope="row">li.na</th>')[1].split("</tr>")[0]
+    li_na = html.split('<th scope="row">Li Na</th>')[1].split("</tr>")[0]
     assert "5.0 h" in li_na
-    zhao_lei = html.split('<th scope="row">zhao.lei</th>')[1].split("</tr>")[0]
+    zhao_lei = html.split('<th scope="row">Zhao Lei</th>')[1].split("</tr>")[0]
     cells = [cell.split("<")[0].strip() for cell in zhao_lei.split('<td class="num">')[1:]]
     # Nothing decided; one task waiting, under a day old.
     assert cells[:6] == ["0"] * 6

@@ -153,7 +153,9 @@ def test_a_new_head_gets_the_departments_next_requests(admin, submitted, databas
         (body,) = connection.scalars(
             select(messaging.outbox.c.body).where(messaging.outbox.c.type == ev.REQUEST_SUBMITTED)
         ).all()
-    assert json.loads(body)["data"]["department_head"] == "sun.li"
+    sent = json.loads(body)["data"]
+    assert (sent["department_head"], sent["department_head_name"]) == ("sun.li", "Sun Li")
+    assert (sent["director"], sent["director_name"]) == ("wang.fang", "Wang Fang")
     assert changes(admin)[0] == ("admin", "department:FIN", "head: li.na → sun.li")
 
 
@@ -311,12 +313,21 @@ def test_someone_who_left_is_signed_out_within_a_second_and_every_service_is_tol
         "Your account changed after this token was issued: sign in again."
     )
     (announced,) = account_announcements(database)
-    assert {key: announced[key] for key in ("username", "active", "department", "roles")} == {
+    keys = ("username", "name", "active", "department", "roles")
+    assert {key: announced[key] for key in keys} == {
         "username": "zhang.wei",
+        "name": "Zhang Wei",
         "active": False,
         "department": "FIN",
         "roles": ["staff"],
     }
+
+
+def test_a_renamed_leader_is_announced_under_her_new_name(admin, database):
+    assert admin("patch", "/users/li.na", json={"name": "Li Na-Zhou"}).status_code == 200
+
+    (announced,) = account_announcements(database)
+    assert (announced["username"], announced["name"]) == ("li.na", "Li Na-Zhou")
 
 
 def test_after_a_role_change_the_old_token_stops_and_a_new_one_carries_the_role(client, admin):

@@ -57,6 +57,41 @@ def test_a_request_goes_from_approved_through_backordered_and_reserved_to_issued
     ]
 
 
+def test_the_timeline_names_who_the_request_waits_for_and_whom_a_delegate_stood_in_for(
+    api, submitted, others
+):
+    created = submitted()
+    asked = {"request_id": created["id"], "round": 1}
+
+    others.send(
+        ev.APPROVAL_REQUESTED,
+        {**asked, "task_id": new_id(), "level": 1, "approver": "li.na"},
+        "approvals",
+    )
+    others.send(
+        ev.APPROVAL_REQUESTED,
+        {
+            **asked,
+            "task_id": new_id(),
+            "level": 2,
+            "approver": "no.such.person",
+            "previous": {"level": 1, "by": "zhao.lei", "acting_for": "li.na", "comment": "Fine"},
+        },
+        "approvals",
+    )
+
+    assert timeline(api, created)[1:] == [
+        ("submitted", "approvals", "Waiting for Li Na (approval level 1)"),
+        (
+            "submitted",
+            "zhao.lei",
+            # Someone this service does not know is named by her username.
+            "Approved at level 1 as delegate for Li Na: Fine. "
+            "Waiting for no.such.person (approval level 2)",
+        ),
+    ]
+
+
 def test_a_reminder_and_a_hand_up_show_in_the_timeline_with_why(api, submitted, others):
     created = submitted()
     nudge = {"request_id": created["id"], "task_id": new_id(), "approver": "li.na"}
@@ -68,14 +103,14 @@ def test_a_reminder_and_a_hand_up_show_in_the_timeline_with_why(api, submitted, 
             **nudge,
             "pending_seconds": 90060,
             "escalated_to": "wang.fang",
-            "reason": "li.na no longer works here",
+            "reason": "Li Na no longer works here",
         },
         "approvals",
     )
 
     assert timeline(api, created)[1:] == [
-        ("submitted", "approvals", "Reminder sent to li.na"),
-        ("submitted", "approvals", "Escalated from li.na to wang.fang: li.na no longer works here"),
+        ("submitted", "approvals", "Reminder sent to Li Na"),
+        ("submitted", "approvals", "Escalated from Li Na to Wang Fang: Li Na no longer works here"),
     ]
     assert api("get", f"/requests/{created['id']}").json["pending_approver"] == "wang.fang"
 

@@ -27,7 +27,8 @@ def account_changed(session: Session, event: Event) -> None:
     note_account_change(session, event.load_data())
     if not event.data["active"]:
         username = event.data["username"]
-        hand_up_tasks_of(session, username, f"{username} no longer works here")
+        who = event.data.get("name") or username
+        hand_up_tasks_of(session, username, f"{who} no longer works here")
         end_delegations_to_leaver(session, username)
 
 

@@ -58,6 +58,9 @@ class KnownApprover(Base):
     __tablename__ = "known_approvers"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # What pages call her. Unknown for one seen only in events sent before
+    # names were carried, until her account changes or she signs in here.
+    name: Mapped[str | None] = mapped_column(String(100))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     # Set while she no longer works here or no longer leads.
     left_at: Mapped[datetime | None]

@@ -48,7 +48,10 @@ def inbox():
     )
     tasks = session.scalars(listing.limit(INBOX_SIZE)).all()
     return render_template(
-        "inbox.html", tasks=workflow.describe_all(session, tasks, timing), limit=INBOX_SIZE
+        "inbox.html",
+        tasks=workflow.describe_all(session, tasks, timing),
+        limit=INBOX_SIZE,
+        names=workflow.approver_names(session),
     )
 
 
@@ -89,8 +92,11 @@ def delegations():
         delegations=delegations,
         endable=workflow.endable(user, delegations),
         leaders=[
-            name for name in session.scalars(workflow.possible_delegates()) if name != user.username
+            leader
+            for leader in session.execute(workflow.possible_delegates())
+            if leader.username != user.username
         ],
+        names=workflow.approver_names(session),
         today=workflow.today(),
         by_this_service=workflow.SERVICE,
     )
@@ -109,9 +115,9 @@ def delegate():
         return delegation
 
     if delegation := save_or_say_why(save, *REFUSED):
+        delegate = workflow.approver_names(session).get(delegation.delegate, delegation.delegate)
         flash(
-            f"{delegation.delegate} decides for you from {delegation.starts} to {delegation.ends}.",
-            "success",
+            f"{delegate} decides for you from {delegation.starts} to {delegation.ends}.", "success"
         )
     return redirect(url_for("pages.delegations"), code=303)
 
@@ -129,7 +135,9 @@ def end_delegation(delegation_id):
     # Not NotAllowed: the button is only on delegations she may end, so that
     # is someone else's delegation, not a stale page, and answers 403.
     if delegation := save_or_say_why(end, Conflict, NotFound, said="Not ended"):
-        flash(f"{delegation.delegate} no longer decides for {delegation.leader}.", "success")
+        names = workflow.approver_names(session)
+        delegate, leader = (names.get(who, who) for who in (delegation.delegate, delegation.leader))
+        flash(f"{delegate} no longer decides for {leader}.", "success")
     return redirect(url_for("pages.delegations"), code=303)
 
 
@@ -141,11 +149,13 @@ def reports():
     except ValidationError as error:
         message = first_message(error)
         return render_template("reports.html", error=message, form=request.args), 422
-    report = workflow.turnaround_report(db_session(), current_user(), period)
+    session = db_session()
+    report = workflow.turnaround_report(session, current_user(), period)
     return render_template(
         "reports.html",
         report=workflow.describe_turnaround(report, period),
         form=request.args,
+        names=workflow.approver_names(session),
     )
 
 

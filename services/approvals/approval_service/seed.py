@@ -12,7 +12,7 @@ from procurement_common.settings import Settings
 from .models import Policy
 from .workflow import know_approvers
 
-DEMO_LEADERS = ("li.na", "zhao.lei", "wang.fang")
+DEMO_LEADERS = {"li.na": "Li Na", "zhao.lei": "Zhao Lei", "wang.fang": "Wang Fang"}
 
 
 def load_demo_data(session: Session, settings: Settings) -> bool:
@@ -20,5 +20,5 @@ def load_demo_data(session: Session, settings: Settings) -> bool:
         return False
     session.add(Policy(version=1, director_threshold=Decimal("1000.00"), set_by="seed"))
     # Known before their first request arrives, so delegation works from the start.
-    know_approvers(session, *DEMO_LEADERS)
+    know_approvers(session, DEMO_LEADERS)
     return True

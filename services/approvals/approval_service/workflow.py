@@ -135,40 +135,52 @@ def policy_versions() -> Select:
 # -- events from the requests service --------------------------------------
 
 
-def know_approvers(session: Session, *usernames: str | None) -> None:
-    """Remember leaders; one already known, even by a racing transaction, is skipped.
+def know_approvers(session: Session, approvers: dict[str | None, str | None]) -> None:
+    """Remember leaders, username to name (None if not given); one already
+    known, even by a racing transaction, is skipped, and given a name if she
+    had none. A known name is changed only by her account's changes, which
+    come in order: a late submission must not bring back a former name.
 
     Every submission names its department head and director, nearly always
     known already: writing them again cost a twentieth of the handler's CPU.
-    Names read back as stored are remembered for the engine's life, since
-    the table only grows; a name only written here is not, as its
-    transaction may yet roll back.
+    Whom the table holds with a name is remembered for the engine's life,
+    since a row is never deleted nor a name removed; what is only written
+    here is not, as its transaction may yet roll back.
     """
-    names = {name for name in usernames if name and name != ADMINS}
-    known = _KNOWN_APPROVERS.setdefault(session.get_bind(), set())
-    if not names - known:
+    wanted = {
+        username: name for username, name in approvers.items() if username and username != ADMINS
+    }
+    named = _KNOWN_APPROVERS.setdefault(session.get_bind(), set())
+    if wanted.keys() <= named:
         return
     connection = session.connection()
-    known.update(connection.scalars(_KNOWN_AMONG, {"names": sorted(names)}))
+    stored = dict(connection.execute(_KNOWN_AMONG, {"names": sorted(wanted)}).all())
+    named.update(username for username in wanted if stored.get(username) is not None)
     # Rows as parameters rather than in the statement, so its compiled form is
     # cached; nothing the session holds is involved, so no autoflush either.
-    if unknown := names - known:
-        connection.execute(
-            _insert_unless_known(session.get_bind().dialect.name),
-            [{"username": name, "first_seen": utcnow()} for name in sorted(unknown)],
-        )
+    if rows := [
+        {"username": username, "name": name, "first_seen": utcnow()}
+        for username, name in sorted(wanted.items())
+        if username not in stored or (stored[username] is None and name is not None)
+    ]:
+        connection.execute(_insert_or_name(session.get_bind().dialect.name), rows)
 
 
 _KNOWN_APPROVERS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
-_KNOWN_AMONG = select(KnownApprover.username).where(
+_KNOWN_AMONG = select(KnownApprover.username, KnownApprover.name).where(
     KnownApprover.username.in_(bindparam("names", expanding=True))
 )
 
 
 @functools.cache
-def _insert_unless_known(dialect: str) -> Insert:
+def _insert_or_name(dialect: str) -> Insert:
     dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return dialect_insert(KnownApprover.__table__).on_conflict_do_nothing()
+    statement = dialect_insert(KnownApprover.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[KnownApprover.username],
+        set_={"name": statement.excluded.name},
+        where=KnownApprover.name.is_(None),
+    )
 
 
 def note_account_change(session: Session, data: dict) -> None:
@@ -188,23 +200,42 @@ def note_account_change(session: Session, data: dict) -> None:
         return
     known.account_changed_at = changed_at
     known.left_at = None if approves else changed_at
+    if data.get("name"):
+        known.name = data["name"]
 
 
 def possible_delegates() -> Select:
-    """Who a leader may choose as her delegate, by name."""
+    """Who a leader may choose as her delegate: username and name."""
     return (
-        select(KnownApprover.username)
+        select(KnownApprover.username, KnownApprover.name)
         .where(KnownApprover.left_at.is_(None))
-        .order_by(KnownApprover.username)
+        .order_by(func.coalesce(KnownApprover.name, KnownApprover.username))
     )
 
 
+def approver_names(session: Session) -> dict[str, str]:
+    """Username to name of every approver whose name is known: the leaders
+    of one office, few enough to read at once for a page."""
+    named = select(KnownApprover.username, KnownApprover.name).where(
+        KnownApprover.name.is_not(None)
+    )
+    return dict(session.execute(named).all())
+
+
 def note_leader(session: Session, user: Principal) -> bool:
-    """Remember a signed-in leader as one who may receive a delegation; say if she is new."""
-    if not user.has_any(LEADER, DIRECTOR) or session.get(KnownApprover, user.username):
+    """Remember a signed-in leader as one who may receive a delegation, by
+    the name her token gives (it is voided when her account changes, so it
+    is never older than one announced); say if anything changed."""
+    if not user.has_any(LEADER, DIRECTOR):
         return False
-    know_approvers(session, user.username)
-    return True
+    known = session.get(KnownApprover, user.username)
+    if known is None:
+        know_approvers(session, {user.username: user.name})
+        return True
+    if known.name != user.name:
+        known.name = user.name
+        return True
+    return False
 
 
 def _in_force(column):
@@ -295,7 +326,13 @@ def receive_submission(session: Session, event: Event) -> None:
     # tables: the unit of work would cost more than the rest of the handler.
     # Nothing is read back, so on PostgreSQL they travel together.
     approval_id = new_id()
-    know_approvers(session, data["department_head"], data["director"])
+    know_approvers(
+        session,
+        {
+            data["department_head"]: data["department_head_name"],
+            data["director"]: data["director_name"],
+        },
+    )
     with writing_together(session) as connection:
         connection.execute(
             _INSERT_ROUND,

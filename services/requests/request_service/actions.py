@@ -274,11 +274,21 @@ class _Draft:
 
     request: dict[str, Any]
     lines: list[dict[str, Any]]
-    # Who the request goes to: ``department_name``, ``department_head``, ``director``.
+    # Who the request goes to: ``department_name``, ``department_head``,
+    # ``director``, and the two leaders' names.
     people: Row
 
 
 _OF_DEPARTMENT = Department.code == bindparam("department")
+# Any one active director: the office has one. Ordered, so that her username
+# and her name come from the same row should there be two.
+_A_DIRECTOR = (User.with_role(DIRECTOR), User.active.is_(True))
+
+
+def _director(column):
+    return select(column).where(*_A_DIRECTOR).order_by(User.username).limit(1).scalar_subquery()
+
+
 # The items asked for, built once as every create runs it. Each row also
 # carries who the request goes to, and what roles ``assigned_by`` has (None
 # for what does not exist): that costs no second round trip, and without any
@@ -291,12 +301,13 @@ _CATALOG_AND_PEOPLE = select(
     CatalogItem.active,
     select(Department.name).where(_OF_DEPARTMENT).scalar_subquery().label("department_name"),
     select(Department.head).where(_OF_DEPARTMENT).scalar_subquery().label("department_head"),
-    # Any one active director: the office has one.
-    select(User.username)
-    .where(User.with_role(DIRECTOR), User.active.is_(True))
-    .limit(1)
+    select(User.name)
+    .join(Department, Department.head == User.username)
+    .where(_OF_DEPARTMENT)
     .scalar_subquery()
-    .label("director"),
+    .label("department_head_name"),
+    _director(User.username).label("director"),
+    _director(User.name).label("director_name"),
     # A leader who has left no longer assigns work.
     select(User.roles_text)
     .where(User.username == bindparam("assigned_by"), User.active.is_(True))
@@ -371,7 +382,9 @@ def _submitted(request: SupplyRequest | SimpleNamespace, people: Row) -> Event:
             "department": request.department,
             "department_name": department_name,
             "department_head": people.department_head,
+            "department_head_name": people.department_head_name,
             "director": people.director,
+            "director_name": people.director_name,
             "lines": [
                 {
                     "sku": line.sku,

@@ -162,6 +162,7 @@ def _end_sessions(session: Session, user: User) -> None:
     cutoffs.note(session, user.username, now)
     data = {
         "username": user.username,
+        "name": user.name,
         "changed_at": now,
         "active": user.active,
         "department": user.department_code,

@@ -22,17 +22,29 @@ from procurement_common.db import writing_together
 from procurement_common.events import Event
 
 from .domain import Line, Status, advance, decided, fulfilment
-from .models import APPEND_HISTORY, CatalogItem, RequestLine, SupplyRequest
+from .models import APPEND_HISTORY, CatalogItem, RequestLine, SupplyRequest, User
 
 log = logging.getLogger(__name__)
 
 _requests = SupplyRequest.__table__
 _lines = RequestLine.__table__
 _catalog = CatalogItem.__table__
+_users = User.__table__
 
 _SELECT_REQUEST = select(_requests.c.id, _requests.c.status, _requests.c.round).where(
     _requests.c.id == bindparam("request_id")
 )
+
+
+def _name_of(param: str):
+    """The name of the person whose username is the parameter ``param``, or None."""
+    named = select(_users.c.name).where(_users.c.username == bindparam(param))
+    return named.scalar_subquery().label(f"{param}_name")
+
+
+# The request with the names of the two people an approval event mentions,
+# for its note: in the same read, as a second one would cost a round trip.
+_SELECT_REQUEST_NAMING = _SELECT_REQUEST.add_columns(_name_of("approver"), _name_of("other"))
 _SELECT_LINES = (
     select(
         _lines.c.id,
@@ -55,8 +67,18 @@ _INSERT_ITEM = insert(_catalog)
 _UPDATE_ITEM = update(_catalog).where(_catalog.c.sku == bindparam("item_sku"))
 
 
-def _current(session: Session, event: Event, *, same_round: bool = True) -> Row | None:
-    request = session.execute(_SELECT_REQUEST, {"request_id": event.data["request_id"]}).first()
+def _current(
+    session: Session, event: Event, *, same_round: bool = True, naming: tuple = ()
+) -> Row | None:
+    """The request the event is about, or None if it is not ours to apply;
+    ``naming``: usernames of the approver and one other, whose names then
+    come with it as ``approver_name`` and ``other_name``."""
+    params = {"request_id": event.data["request_id"]}
+    if naming:
+        approver, other = naming
+        params.update(approver=approver, other=other)
+    statement = _SELECT_REQUEST_NAMING if naming else _SELECT_REQUEST
+    request = session.execute(statement, params).first()
     if request is None:
         log.warning("%s %s for unknown request %s", event.type, event.id, event.data["request_id"])
         return None
@@ -121,13 +143,15 @@ def _move(
 
 
 def approval_requested(session: Session, event: Event) -> None:
-    request = _current(session, event)
+    previous = event.data.get("previous")
+    acting_for = (previous or {}).get("acting_for")
+    request = _current(session, event, naming=(event.data["approver"], acting_for))
     if request is None or request.status != Status.SUBMITTED:
         return
-    waiting = f"Waiting for {event.data['approver']} (approval level {event.data['level']})"
-    previous = event.data.get("previous")
+    approver = request.approver_name or event.data["approver"]
+    waiting = f"Waiting for {approver} (approval level {event.data['level']})"
     if previous:
-        acting = f" as delegate for {previous['acting_for']}" if previous.get("acting_for") else ""
+        acting = f" as delegate for {request.other_name or acting_for}" if acting_for else ""
         said = f": {previous['comment']}" if previous.get("comment") else ""
         _move(
             session,
@@ -150,17 +174,19 @@ def approval_requested(session: Session, event: Event) -> None:
 
 
 def approval_nudged(session: Session, event: Event) -> None:
-    request = _current(session, event, same_round=False)
+    escalated_to = event.data.get("escalated_to")
+    naming = (event.data["approver"], escalated_to)
+    request = _current(session, event, same_round=False, naming=naming)
     if request is None or request.status != Status.SUBMITTED:
         return
-    escalated_to = event.data.get("escalated_to")
+    approver = request.approver_name or event.data["approver"]
     if escalated_to:
-        note = f"Escalated from {event.data['approver']} to {escalated_to}"
+        note = f"Escalated from {approver} to {request.other_name or escalated_to}"
         if reason := event.data.get("reason"):
             note += f": {reason}"
         _move(session, request, event, note, by="approvals", pending_approver=escalated_to)
     else:
-        note = f"Reminder sent to {event.data['approver']}"
+        note = f"Reminder sent to {approver}"
         _move(session, request, event, note, by="approvals")
 
 
