@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import Connection, Row, Select, bindparam, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from procurement_common import events as ev
 from procurement_common.auth import CLERK, DIRECTOR, LEADER, Principal
@@ -279,41 +279,45 @@ class _Draft:
     people: Row
 
 
-_OF_DEPARTMENT = Department.code == bindparam("department")
-# Any one active director: the office has one. Ordered, so that her username
-# and her name come from the same row should there be two.
-_A_DIRECTOR = (User.with_role(DIRECTOR), User.active.is_(True))
-
-
-def _director(column):
-    return select(column).where(*_A_DIRECTOR).order_by(User.username).limit(1).scalar_subquery()
-
-
+# Any one active director: the office has one. Ordered, so that every create
+# picks the same one should there be two.
+_DIRECTOR = (
+    select(User.username, User.name)
+    .where(User.with_role(DIRECTOR), User.active.is_(True))
+    .order_by(User.username)
+    .limit(1)
+    .subquery("director")
+)
+_HEAD = aliased(User, name="head")
 # The items asked for, built once as every create runs it. Each row also
 # carries who the request goes to, and what roles ``assigned_by`` has (None
 # for what does not exist): that costs no second round trip, and without any
-# known item there is no request to send anyway.
-_CATALOG_AND_PEOPLE = select(
-    CatalogItem.sku,
-    CatalogItem.name,
-    CatalogItem.unit,
-    CatalogItem.unit_cost,
-    CatalogItem.active,
-    select(Department.name).where(_OF_DEPARTMENT).scalar_subquery().label("department_name"),
-    select(Department.head).where(_OF_DEPARTMENT).scalar_subquery().label("department_head"),
-    select(User.name)
-    .join(Department, Department.head == User.username)
-    .where(_OF_DEPARTMENT)
-    .scalar_subquery()
-    .label("department_head_name"),
-    _director(User.username).label("director"),
-    _director(User.name).label("director_name"),
-    # A leader who has left no longer assigns work.
-    select(User.roles_text)
-    .where(User.username == bindparam("assigned_by"), User.active.is_(True))
-    .scalar_subquery()
-    .label("assigned_by_roles"),
-).where(CatalogItem.sku.in_(bindparam("skus", expanding=True)))
+# known item there is no request to send anyway. The outer joins keep the
+# items when the department, its head or a director is missing.
+_CATALOG_AND_PEOPLE = (
+    select(
+        CatalogItem.sku,
+        CatalogItem.name,
+        CatalogItem.unit,
+        CatalogItem.unit_cost,
+        CatalogItem.active,
+        Department.name.label("department_name"),
+        Department.head.label("department_head"),
+        _HEAD.name.label("department_head_name"),
+        _DIRECTOR.c.username.label("director"),
+        _DIRECTOR.c.name.label("director_name"),
+        # A leader who has left no longer assigns work.
+        select(User.roles_text)
+        .where(User.username == bindparam("assigned_by"), User.active.is_(True))
+        .scalar_subquery()
+        .label("assigned_by_roles"),
+    )
+    .select_from(CatalogItem)
+    .outerjoin(Department, Department.code == bindparam("department"))
+    .outerjoin(_HEAD, _HEAD.username == Department.head)
+    .outerjoin(_DIRECTOR, true())
+    .where(CatalogItem.sku.in_(bindparam("skus", expanding=True)))
+)
 
 
 def _draft(connection: Connection, principal: Principal, data: dict) -> _Draft:
