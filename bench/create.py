@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from harness.system import Launcher, System, answers, port_of, wait_until
 from procurement_common.db import make_engine, utcnow
 from request_service.models import CatalogItem
 
@@ -25,7 +26,6 @@ from .cpu import CpuMeter, CpuUse
 from .load import Call, Sample, saturate
 from .memory import PeakSampler, is_web_worker
 from .resources import Resources
-from .system import Launcher, System, answers, port_of, wait_until
 
 SKU = "PAPER-A4"
 BODY = json.dumps(

@@ -17,6 +17,7 @@ from datetime import date
 import pika
 from sqlalchemy import create_engine, func, insert, select
 
+from harness.system import wait_until
 from procurement_common.db import make_engine, new_metadata, utcnow
 from procurement_common.events import REQUEST_SUBMITTED, Event
 from procurement_common.outbox import MessagingTables
@@ -24,7 +25,6 @@ from procurement_common.relay import OutboxRelay
 from procurement_common.topology import Topology, connection_parameters
 
 from .resources import Resources
-from .system import wait_until
 
 EVENTS = 20_000
 INSERT_CHUNK = 2_000

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, bindparam, create_engine, func, select
 
 from approval_service.models import Task
 from approval_service.models import messaging as approvals_messaging
+from harness.system import PACKAGES, Launcher, System, wait_until
 from inventory_service.models import Reservation
 from inventory_service.models import messaging as inventory_messaging
 from request_service.models import messaging as requests_messaging
@@ -42,7 +43,6 @@ from .create import BODY, SKU
 from .load import Call, Client, Sample, paced
 from .memory import PeakSampler, snapshot
 from .resources import Resources
-from .system import PACKAGES, Launcher, System, wait_until
 
 STAFF, LEADER, CLERK = "zhang.wei", "li.na", "chen.jie"
 MAX_RECEIPT = 10000
@@ -228,13 +228,7 @@ def measure(kind: str, rate: float, seconds: float, connections: int) -> EventRe
             stack.callback(engine.dispose)
         with Launcher(resources.directory("logs")) as launcher:
             system = System(launcher, amqp_url, urls)
-            for service in PACKAGES:
-                system.seed(service)
-            for service in PACKAGES:
-                system.start_web(service)
-                system.start_worker(service)
-            for service in PACKAGES:
-                system.wait_ready(service)
+            system.start_all()
             _stock_up(system, int(rate * seconds) + 100)
             token = system.token(STAFF)
             wait_until(lambda: _catalog_has_sku(system, token), 60, "the catalog copy")

@@ -23,11 +23,12 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from harness.system import ROOT, Launcher, System
+
 from .create import BODY, SKU, stock_catalog_copy
 from .floor import create_app as create_floor_app
 from .floor import prepare as prepare_floor
 from .resources import DATABASES, Resources
-from .system import ROOT, Launcher, System
 
 WARM_UP = 30  # creates before counting: caches filled, statements prepared
 NOT_USED = "amqp://guest:guest@127.0.0.1:5672/not-used"  # a create only writes its outbox

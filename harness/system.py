@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"
+SECRET = "harness-secret-that-is-long-enough-for-hs256-0123456789"
 PACKAGES = {
     "requests": "request_service",
     "inventory": "inventory_service",
@@ -52,8 +52,8 @@ class Launcher:
     we stop them in order instead of leaving orphans.
     """
 
-    def __init__(self, logs: Path):
-        self.logs = logs
+    def __init__(self, logs_dir: Path):
+        self.logs_dir = logs_dir
         self.processes: dict[str, subprocess.Popen] = {}
         self.sockets: list[socket.socket] = []
 
@@ -62,7 +62,7 @@ class Launcher:
 
     def __exit__(self, exc_type, _exc, _tb) -> None:
         if exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
-            self._print_logs()  # the directory is removed next; show why now
+            print(self.logs(), file=sys.stderr)  # the directory may go next; show why now
         self.stop_all()
 
     def socket(self) -> socket.socket:
@@ -81,7 +81,7 @@ class Launcher:
     def start(
         self, name: str, argv: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()
     ) -> subprocess.Popen:
-        with open(self.logs / f"{name}.log", "ab") as log:
+        with open(self.logs_dir / f"{name}.log", "ab") as log:
             process = subprocess.Popen(
                 argv,
                 cwd=ROOT,
@@ -107,6 +107,13 @@ class Launcher:
     def pids(self) -> dict[str, int]:
         return {name: process.pid for name, process in self.processes.items()}
 
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process and its children, and wait for it to end."""
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
     def stop_all(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -122,19 +129,29 @@ class Launcher:
             sock.close()
         self.sockets.clear()
 
-    def _print_logs(self) -> None:
-        for log in sorted(self.logs.glob("*.log")):
-            tail = log.read_text(errors="replace")[-2000:]
-            print(f"--- {log.name} (last lines)\n{tail}", file=sys.stderr)
+    def logs(self) -> str:
+        """The last lines each process wrote."""
+        return "\n".join(
+            f"--- {log.name} (last lines)\n" + log.read_text(errors="replace")[-3000:]
+            for log in sorted(self.logs_dir.glob("*.log"))
+        )
 
 
 class System:
-    """Some or all of the three services, wired to each other."""
+    """Some or all of the three services, wired to each other; ``extra_env``
+    goes to every process, over the rest."""
 
-    def __init__(self, launcher: Launcher, amqp_url: str, database_urls: dict[str, str]):
+    def __init__(
+        self,
+        launcher: Launcher,
+        amqp_url: str,
+        database_urls: dict[str, str],
+        extra_env: dict[str, str] | None = None,
+    ):
         self.launcher = launcher
         self.amqp_url = amqp_url
         self.database_urls = database_urls
+        self.extra_env = extra_env or {}
         self.sockets = {service: launcher.socket() for service in PACKAGES}
 
     def port(self, service: str) -> int:
@@ -149,12 +166,13 @@ class System:
             "AUTH_SECRET": SECRET,
             "AMQP_URL": self.amqp_url,
             "DATABASE_URL": self.database_urls[service],
-            "DATA_DIR": str(self.launcher.logs),
+            "DATA_DIR": str(self.launcher.logs_dir),
             "PORT": str(self.port(service)),
             "PYTHONUNBUFFERED": "1",
             # A fresh requests database copies the catalog from inventory soon.
             "CATALOG_FILL_INTERVAL_SECONDS": "0.5",
             **{f"{name.upper()}_URL": self.url(name) for name in PACKAGES},
+            **self.extra_env,
         }
 
     def seed(self, service: str) -> None:
@@ -180,9 +198,27 @@ class System:
         argv = [sys.executable, "-m", PACKAGES[service], "worker"]
         self.launcher.start(f"{service}-worker", argv, self.env(service))
 
+    def start(self, process: str) -> None:
+        """Start ``<service>-web`` or ``<service>-worker``."""
+        service, kind = process.rsplit("-", 1)
+        {"web": self.start_web, "worker": self.start_worker}[kind](service)
+
+    def kill(self, process: str, sig: int = signal.SIGKILL) -> None:
+        self.launcher.kill(process, sig)
+
     def wait_ready(self, service: str) -> None:
         url = f"{self.url(service)}/readyz"
         wait_until(lambda: answers(url), timeout=60, what=f"{service} to be ready")
+
+    def start_all(self) -> None:
+        """Seed each service, start its web and worker processes, wait until all are ready."""
+        for service in PACKAGES:
+            self.seed(service)
+        for service in PACKAGES:
+            self.start_web(service)
+            self.start_worker(service)
+        for service in PACKAGES:
+            self.wait_ready(service)
 
     def token(self, username: str, password: str = "demo-pass") -> str:
         response = requests.post(
