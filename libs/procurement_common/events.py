@@ -37,6 +37,10 @@ STOCK_RESTORED = "stock.restored"
 ITEM_CHANGED = "item.changed"
 ACCOUNT_CHANGED = "account.changed"
 
+# An approver that is no one person: any administrator may decide. The
+# director's own requests go there, as nobody in the office ranks above her.
+ADMINISTRATORS = "role:admin"
+
 
 class _Data(Schema):
     class Meta:

@@ -305,6 +305,26 @@ def test_the_request_page_shows_the_timeline_with_names_and_comments(signed_in, 
     assert "Cancel request" not in page  # approved: too late to cancel
 
 
+def test_the_request_page_says_whom_it_waits_for_by_name_or_as_any_administrator(
+    signed_in, submitted, others
+):
+    created = submitted("wang.fang")  # the director's own: no one ranks above her
+    asked = {"request_id": created["id"], "round": 1, "task_id": "t1", "level": 1}
+
+    others.send(ev.APPROVAL_REQUESTED, {**asked, "approver": ev.ADMINISTRATORS}, "approvals")
+    page = signed_in("wang.fang").get(f"/requests/{created['id']}").text
+    assert "<dt>Waiting for</dt><dd>any administrator</dd>" in page
+    assert "Waiting for any administrator (approval level 1)" in page
+
+    mine = submitted("zhang.wei")
+    others.send(
+        ev.APPROVAL_REQUESTED, {**asked, "request_id": mine["id"], "approver": "li.na"}, "approvals"
+    )
+    page = signed_in("zhang.wei").get(f"/requests/{mine['id']}").text
+    assert "<dt>Waiting for</dt><dd>Li Na</dd>" in page
+    assert "Waiting for Li Na (approval level 1)" in page
+
+
 def test_the_request_page_names_the_requesters_department_as_it_is_called_now(
     signed_in, submitted, database
 ):

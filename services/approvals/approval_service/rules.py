@@ -15,9 +15,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from procurement_common.events import ADMINISTRATORS
+
 # The top of the line: anyone holding the admin role. It approves the
 # director's own requests, because nobody in the office ranks above her.
-ADMINS = "role:admin"
+ADMINS = ADMINISTRATORS
 
 
 class Decision(StrEnum):

@@ -23,6 +23,7 @@ from procurement_common.events import Event
 
 from .domain import Line, Status, advance, decided, fulfilment
 from .models import APPEND_HISTORY, CatalogItem, RequestLine, SupplyRequest, User
+from .people import called
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +149,10 @@ def approval_requested(session: Session, event: Event) -> None:
     request = _current(session, event, naming=(event.data["approver"], acting_for))
     if request is None or request.status != Status.SUBMITTED:
         return
-    approver = request.approver_name or event.data["approver"]
+    approver = called(event.data["approver"], request.approver_name)
     waiting = f"Waiting for {approver} (approval level {event.data['level']})"
     if previous:
-        acting = f" as delegate for {request.other_name or acting_for}" if acting_for else ""
+        acting = f" as delegate for {called(acting_for, request.other_name)}" if acting_for else ""
         said = f": {previous['comment']}" if previous.get("comment") else ""
         _move(
             session,
@@ -179,9 +180,9 @@ def approval_nudged(session: Session, event: Event) -> None:
     request = _current(session, event, same_round=False, naming=naming)
     if request is None or request.status != Status.SUBMITTED:
         return
-    approver = request.approver_name or event.data["approver"]
+    approver = called(event.data["approver"], request.approver_name)
     if escalated_to:
-        note = f"Escalated from {approver} to {request.other_name or escalated_to}"
+        note = f"Escalated from {approver} to {called(escalated_to, request.other_name)}"
         if reason := event.data.get("reason"):
             note += f": {reason}"
         _move(session, request, event, note, by="approvals", pending_approver=escalated_to)

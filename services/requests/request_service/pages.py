@@ -35,6 +35,7 @@ from .accounts import SignInRefused, sign_in
 from .domain import RuleBroken, Status, allowed_actions, can_edit
 from .forms import RequestForm
 from .models import CatalogItem, User
+from .people import NOT_PEOPLE
 from .schemas import (
     NoteSchema,
     ProgressQuerySchema,
@@ -265,7 +266,7 @@ def _names(session, usernames: set[str | None]) -> dict[str, str]:
     """Display names for the usernames in a request's record."""
     wanted = {name for name in usernames if name}
     people = session.execute(select(User.username, User.name).where(User.username.in_(wanted)))
-    return {"approvals": "Approvals", "inventory": "Stock room", **dict(people.all())}
+    return {**NOT_PEOPLE, **dict(people.all())}
 
 
 @pages.get("/requests/<request_id>")

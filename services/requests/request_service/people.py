@@ -5,10 +5,24 @@ from __future__ import annotations
 import re
 
 from procurement_common.auth import DIRECTOR, LEADER
+from procurement_common.events import ADMINISTRATORS
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}\Z")
 DEPARTMENT_CODE = re.compile(r"[A-Z][A-Z0-9_-]{0,15}\Z")
 HEADS = frozenset({LEADER, DIRECTOR})
+
+
+# What pages and notes call the names in a request's record that are no person.
+NOT_PEOPLE = {
+    "approvals": "Approvals",
+    "inventory": "Stock room",
+    ADMINISTRATORS: "any administrator",
+}
+
+
+def called(username: str, name: str | None) -> str:
+    """What a page or a note calls ``username``: her name if we know it."""
+    return name or NOT_PEOPLE.get(username, username)
 
 
 class AccountRuleBroken(Exception):
