@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from . import create, drain, events
+from . import create, drain, events, machine
 from .cpu import CpuUse
 from .load import Sample, percentile
 from .memory import is_web_worker
@@ -187,6 +187,7 @@ def main() -> int:
 
     # A plain kill cleans up too: the with-blocks stop processes and drop databases.
     signal.signal(signal.SIGTERM, stop)
+    say(machine.describe())
     created = _create(args, databases)
     moved = _events(args, databases)
     drained = _drain(databases)
@@ -210,6 +211,7 @@ def main() -> int:
         ]
     )
     say()
+    say(f"at the end, the loop of additions takes {machine.python_speed():.2f} s")
     say(TARGETS)
     say(f"largest web worker under load: {web_peak:.0f} MB (limit {WEB_WORKER_LIMIT_MB} MB)")
     say(
