@@ -193,6 +193,21 @@ def test_an_items_ledger_page_lists_its_movements(browser, add_item):
     assert browser.get("/items/NO-SUCH").status_code == 404
 
 
+def test_a_movement_for_a_request_links_to_it_by_what_it_is_for(
+    browser, add_item, deliver, approved
+):
+    add_item("PAPER-A4", on_hand=10)
+    deliver(approved("told-1", {"PAPER-A4": 1}, purpose="Printing the quarterly report"))
+    # Approved before approvals sent the purpose: named by the start of its id.
+    deliver(approved("0123456789abcdef", {"PAPER-A4": 1}))
+
+    page = browser.get("/items/PAPER-A4").get_data(as_text=True)
+
+    requests_page = "http://127.0.0.1:8001/requests"
+    assert f'<a href="{requests_page}/told-1">Printing the quarterly report</a>' in page
+    assert f'<a href="{requests_page}/0123456789abcdef">01234567</a>' in page
+
+
 def test_an_item_running_down_at_its_recent_pace_is_suggested_before_it_is_low(
     client, clerk, add_item, hand_out
 ):

@@ -25,7 +25,14 @@ from procurement_common.web import db_session
 from .api.reorder import suggestions, suggestions_csv
 from .api.usage import report, usage_csv
 from .models import Item, Reservation
-from .queries import department_names, handout_queue, item_changes_query, items_query, ledger_query
+from .queries import (
+    department_names,
+    handout_queue,
+    item_changes_query,
+    items_query,
+    ledger_query,
+    purposes,
+)
 from .schemas import AdjustmentInSchema, ReceiptInSchema, UsageQuerySchema
 from .stock import StockRuleBroken
 from .stockroom import Stockroom
@@ -77,10 +84,12 @@ def stock_list():
 def item_ledger(sku):
     session = db_session()
     item = Stockroom(session, current_user().username).item(sku)
+    entries = session.scalars(ledger_query(sku).limit(LEDGER_LINES)).all()
     return render_template(
         "ledger.html",
         item=item,
-        entries=session.scalars(ledger_query(sku).limit(LEDGER_LINES)).all(),
+        entries=entries,
+        purposes=purposes(session, {entry.request_id for entry in entries if entry.request_id}),
         changes=session.scalars(item_changes_query(sku).limit(LEDGER_LINES)).all(),
     )
 

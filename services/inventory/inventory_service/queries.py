@@ -52,6 +52,14 @@ def ledger_query(sku: str) -> Select:
     return select(LedgerEntry).where(LedgerEntry.sku == sku).order_by(LedgerEntry.id.desc())
 
 
+def purposes(session: Session, request_ids: set[str]) -> dict[str, str]:
+    """What each of these requests is for, where its approval said."""
+    found = select(Reservation.request_id, Reservation.purpose).where(
+        Reservation.request_id.in_(request_ids), Reservation.purpose.is_not(None)
+    )
+    return dict(session.execute(found).all())
+
+
 def item_changes_query(sku: str) -> Select:
     """Every change to an item's details, newest first."""
     return select(ItemChange).where(ItemChange.sku == sku).order_by(ItemChange.id.desc())
