@@ -8,9 +8,18 @@ import uuid
 from support import poll
 
 
-def test_a_leader_renamed_in_requests_is_offered_by_her_new_name_in_approvals(system):
+def test_a_leader_added_in_requests_is_offered_by_her_name_in_approvals_and_renamed_there(
+    system,
+):
     admin = system.client("admin")
+    leader = system.client("li.na")
     username = f"lead.{uuid.uuid4().hex[:8]}"
+
+    def offered_as(name: str) -> bool:
+        return f'<option value="{username}">{name}</option>' in leader.page(
+            "approvals", "/delegations"
+        )
+
     added = admin.post(
         "requests",
         "/users",
@@ -23,15 +32,9 @@ def test_a_leader_renamed_in_requests_is_offered_by_her_new_name_in_approvals(sy
         },
     )
     assert added.status_code == 201, added.text
+    # Before her first sign-in or change, and before any request names her.
+    poll(lambda: offered_as("Sun Li"), message="the new leader on the delegation page")
 
     renamed = admin.call("PATCH", "requests", f"/users/{username}", json={"name": "Sun Li-Ma"})
     assert renamed.status_code == 200, renamed.text
-
-    leader = system.client("li.na")
-    poll(
-        lambda: (
-            f'<option value="{username}">Sun Li-Ma</option>'
-            in leader.page("approvals", "/delegations")
-        ),
-        message="the new name on the delegation page",
-    )
+    poll(lambda: offered_as("Sun Li-Ma"), message="her new name on the delegation page")

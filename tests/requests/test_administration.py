@@ -323,6 +323,21 @@ def test_someone_who_left_is_signed_out_within_a_second_and_every_service_is_tol
     }
 
 
+def test_a_person_added_is_announced_so_every_service_knows_her_from_the_start(admin, database):
+    assert (
+        admin("post", "/users", json={**NEW_PERSON, "roles": ["staff", "leader"]}).status_code
+        == 201
+    )
+
+    (announced,) = account_announcements(database)
+    assert {key: announced[key] for key in ("username", "name", "active", "roles")} == {
+        "username": "sun.li",
+        "name": "Sun Li",
+        "active": True,
+        "roles": ["leader", "staff"],
+    }
+
+
 def test_a_renamed_leader_is_announced_under_her_new_name(admin, database):
     assert admin("patch", "/users/li.na", json={"name": "Li Na-Zhou"}).status_code == 200
 

@@ -3,6 +3,8 @@ recorded in the account history. The rules they keep are in ``people.py``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from marshmallow import ValidationError
 from sqlalchemy import Select, select
@@ -40,6 +42,9 @@ def add_user(session: Session, by: str, data: dict) -> User:
     )
     session.add(user)
     _record(session, by, f"user:{user.username}", "added: " + listed(_user_values(user)))
+    # Told now, not at her first change: a new leader can cover for another
+    # from her first day, and every service knows her name.
+    _announce(session, user, utcnow())
     return user
 
 
@@ -160,10 +165,15 @@ def _end_sessions(session: Session, user: User) -> None:
     """
     now = utcnow()
     cutoffs.note(session, user.username, now)
+    _announce(session, user, now)
+
+
+def _announce(session: Session, user: User, at: datetime) -> None:
+    """Tell the other services who she is from ``at`` on (``account.changed``)."""
     data = {
         "username": user.username,
         "name": user.name,
-        "changed_at": now,
+        "changed_at": at,
         "active": user.active,
         "department": user.department_code,
         "roles": sorted(user.roles),
