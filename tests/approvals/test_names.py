@@ -82,3 +82,15 @@ def test_the_delegation_page_and_its_messages_name_both_leaders(approvals, brows
 
     assert "<td>Li Na</td><td>Zhao Lei</td>" in page
     assert f"/delegations/{given['id']}/end" in page
+
+
+def test_an_administrator_sees_the_directors_request_as_one_for_any_administrator(
+    approvals, browser
+):
+    approvals.submit("wang.fang", {"TONER-HP-26A": 5})
+
+    page = browser("admin").get("/").get_data(as_text=True)
+
+    assert "Wang Fang" in page
+    assert '<span class="badge">for any administrator</span>' in page
+    assert "role:admin" not in page

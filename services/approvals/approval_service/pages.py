@@ -16,7 +16,7 @@ from procurement_common.ui import first_message, save_or_say_why, sign_in_at_req
 from procurement_common.web import db_session
 
 from . import workflow
-from .rules import Conflict, Invalid, NotAllowed
+from .rules import ADMINS, Conflict, Invalid, NotAllowed
 from .schemas import DecisionInSchema, DelegationInSchema, PolicySchema
 from .workflow import NotFound, Timing
 
@@ -33,6 +33,12 @@ PERIOD_FORM = PeriodQuery()
 
 
 pages.record_once(lambda state: sign_in_at_requests(state.app))
+
+
+@pages.context_processor
+def _the_top_rung():
+    # A task's approver when any administrator may decide it: no person.
+    return {"administrators": ADMINS}
 
 
 @pages.get("/")
