@@ -76,4 +76,9 @@ def test_a_backlog_is_applied_in_far_fewer_transactions_than_messages(
     wait_until(lambda: len(outcomes) == len(keys), message="the whole backlog")
     assert set(outcomes) == {Outcome.APPLIED}
     assert all(toy.counter(engine, key) == 1 for key in keys)
-    assert len(commits) <= len(keys) // 5, f"{len(commits)} transactions for {len(keys)} events"
+    # Up to ten a transaction on SQLite, which has one write lock for all
+    # writers; up to the prefetch of fifty on PostgreSQL, which has none.
+    per_transaction = 5 if engine.dialect.name == "sqlite" else 20
+    assert len(commits) <= len(keys) // per_transaction, (
+        f"{len(commits)} transactions for {len(keys)} events"
+    )
