@@ -46,6 +46,7 @@ def _name_of(param: str):
 # The request with the names of the two people an approval event mentions,
 # for its note: in the same read, as a second one would cost a round trip.
 _SELECT_REQUEST_NAMING = _SELECT_REQUEST.add_columns(_name_of("approver"), _name_of("other"))
+
 _SELECT_LINES = (
     select(
         _lines.c.id,
@@ -69,7 +70,11 @@ _UPDATE_ITEM = update(_catalog).where(_catalog.c.sku == bindparam("item_sku"))
 
 
 def _current(
-    session: Session, event: Event, *, same_round: bool = True, naming: tuple = ()
+    session: Session,
+    event: Event,
+    *,
+    same_round: bool = True,
+    naming: tuple[str, str | None] | None = None,
 ) -> Row | None:
     """The request the event is about, or None if it is not ours to apply;
     ``naming``: usernames of the approver and one other, whose names then
