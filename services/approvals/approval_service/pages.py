@@ -121,7 +121,7 @@ def delegate():
         return delegation
 
     if delegation := save_or_say_why(save, *REFUSED):
-        delegate = workflow.approver_names(session).get(delegation.delegate, delegation.delegate)
+        (delegate,) = _called(session, delegation.delegate)
         flash(
             f"{delegate} decides for you from {delegation.starts} to {delegation.ends}.", "success"
         )
@@ -141,10 +141,15 @@ def end_delegation(delegation_id):
     # Not NotAllowed: the button is only on delegations she may end, so that
     # is someone else's delegation, not a stale page, and answers 403.
     if delegation := save_or_say_why(end, Conflict, NotFound, said="Not ended"):
-        names = workflow.approver_names(session)
-        delegate, leader = (names.get(who, who) for who in (delegation.delegate, delegation.leader))
+        delegate, leader = _called(session, delegation.delegate, delegation.leader)
         flash(f"{delegate} no longer decides for {leader}.", "success")
     return redirect(url_for("pages.delegations"), code=303)
+
+
+def _called(session, *usernames: str) -> list[str]:
+    """The leaders' names, for a message; the username of one we know by no name."""
+    names = workflow.approver_names(session)
+    return [names.get(username, username) for username in usernames]
 
 
 @pages.get("/reports")
