@@ -49,7 +49,7 @@ test: $(STAMP) test-tools lint
 
 # Stops RabbitMQ and restarts PostgreSQL on purpose: never run it beside other work.
 test-faults: $(STAMP)
-	$(BIN)/pytest -m faults -s -p no:cacheprovider
+	$(BIN)/pytest -m faults -s -p no:cacheprovider tests/faults
 	$(BIN)/pytest -s -p no:cacheprovider tests/backbone/test_delivery.py -k "killed or dead_letter"
 
 # Retake the screenshots in docs/ from the browser test; the test data has

@@ -175,16 +175,23 @@ class System:
             **self.extra_env,
         }
 
-    def seed(self, service: str) -> None:
-        """Migrate and load the demo data, as ``make seed`` does."""
-        subprocess.run(
-            [sys.executable, "-m", PACKAGES[service], "seed"],
-            cwd=ROOT,
-            env=self.env(service),
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    def seed(self, *services: str) -> None:
+        """Migrate and load the demo data, as ``make seed`` does; the services
+        at once, as each has a database of its own."""
+        seeding = {
+            service: subprocess.Popen(
+                [sys.executable, "-m", PACKAGES[service], "seed"],
+                cwd=ROOT,
+                env=self.env(service),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for service in services
+        }
+        for service, process in seeding.items():
+            output, _ = process.communicate(timeout=120)
+            if process.returncode:
+                raise RuntimeError(f"seeding {service} failed:\n{output.decode(errors='replace')}")
 
     def start_web(self, service: str) -> None:
         self.launcher.start_web(
@@ -212,8 +219,7 @@ class System:
 
     def start_all(self) -> None:
         """Seed each service, start its web and worker processes, wait until all are ready."""
-        for service in PACKAGES:
-            self.seed(service)
+        self.seed(*PACKAGES)
         for service in PACKAGES:
             self.start_web(service)
             self.start_worker(service)
