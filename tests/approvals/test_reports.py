@@ -204,3 +204,12 @@ def test_a_refused_period_comes_back_as_typed(browser):
 
 def test_staff_may_not_open_the_page(browser):
     assert browser("zhang.wei").get("/reports").status_code == 403
+
+
+def test_the_administrators_desk_is_named_as_such(approvals, browser):
+    approvals.submit("wang.fang", {"TONER-HP-26A": 5})  # the director's own: administrators decide
+
+    html = browser("admin").get("/reports").get_data(as_text=True)
+
+    assert '<th scope="row">Administrators</th>' in html
+    assert "role:admin" not in html

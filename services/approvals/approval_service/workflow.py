@@ -214,12 +214,13 @@ def possible_delegates() -> Select:
 
 
 def approver_names(session: Session) -> dict[str, str]:
-    """Username to name of every approver whose name is known: the leaders
-    of one office, few enough to read at once for a page."""
+    """Username to name of every approver whose name is known (the leaders
+    of one office, few enough to read at once for a page), and what the
+    rung above the director is called."""
     named = select(KnownApprover.username, KnownApprover.name).where(
         KnownApprover.name.is_not(None)
     )
-    return dict(session.execute(named).all())
+    return {ADMINS: "Administrators", **dict(session.execute(named).all())}
 
 
 def note_leader(session: Session, user: Principal) -> bool:
