@@ -1,6 +1,7 @@
 """What the figures came from: the machine, and how fast its CPU runs plain
 Python right now. On a shared instance that speed has moved by a factor of
-two between sessions, so figures from two runs compare only beside it."""
+two between sessions. It is a rough gauge only: the services' work also
+waits on memory and the other tenants, which a tight loop does not."""
 
 from __future__ import annotations
 
