@@ -65,6 +65,20 @@ def test_a_batch_that_crosses_the_level_raises_one_alert_as_the_item_stands_afte
     ]
 
 
+def test_a_reorder_level_raised_above_the_stock_opens_an_alert_and_lowered_resolves_it(
+    client, clerk, toner, deliver, approved, published
+):
+    deliver(approved("r-1", {"TONER": 2}))  # available 8, above the level: no alert
+
+    client.patch("/api/v1/items/TONER", json={"reorder_level": 8}, headers=clerk)
+    assert [alert["available"] for alert in published("stock.low")] == [8]
+
+    deliver(approved("r-2", {"TONER": 1}))  # 7: the same alert stays open
+    client.patch("/api/v1/items/TONER", json={"reorder_level": 6}, headers=clerk)
+    assert [alert["available"] for alert in published("stock.restored")] == [7]
+    assert len(published("stock.low")) == 1
+
+
 def test_every_change_of_available_is_announced_for_the_catalog(
     toner, deliver, approved, published
 ):

@@ -14,6 +14,7 @@ from inventory_service.stock import (
     Priority,
     StockRuleBroken,
     alert_change,
+    alert_may_change,
     fill_backorders,
     hand_out_plan,
     order_quantity,
@@ -57,6 +58,21 @@ def test_coming_back_above_the_level_resolves_the_open_alert():
 
 def test_staying_above_the_level_changes_nothing():
     assert alert_change(False, Level(50, 0, 5)) is None
+
+
+def test_stock_that_stays_above_the_level_can_change_no_alert():
+    assert not alert_may_change(8, Level(7, 0, 5))
+    assert not alert_may_change(6, Level(10, 0, 5))
+
+
+def test_stock_that_is_or_was_at_the_level_may_change_an_alert():
+    assert alert_may_change(6, Level(5, 0, 5))  # falls to it
+    assert alert_may_change(5, Level(9, 0, 5))  # comes back above it
+    assert alert_may_change(3, Level(2, 0, 5))  # stays below it: the alert may be missing
+
+
+def test_an_item_whose_details_changed_may_change_its_alert_whatever_its_stock():
+    assert alert_may_change(None, Level(50, 0, 5))
 
 
 def test_what_is_short_is_backordered():

@@ -447,7 +447,8 @@ class Stockroom:
     # -- the events ----------------------------------------------------------
     def settle(self) -> None:
         """Record the events this work caused; leave the items it changed to
-        be checked against their reorder levels and announced at the commit.
+        be announced at the commit, and those that are or were low to be
+        checked against their reorder levels then.
 
         The new rows are left for the commit to write too, all of a
         transaction's together: a worker's batch of ten approvals writes its
@@ -456,9 +457,11 @@ class Stockroom:
         """
         to_check, to_announce = _left_for_commit(self.session)
         for sku in sorted(self._changed_items | self._available_before.keys()):
-            item = to_check[sku] = self.session.get(Item, sku)
-            before = self._available_before.get(sku)
-            if sku in self._changed_items or item.available != before:
+            item = self.session.get(Item, sku)
+            before = None if sku in self._changed_items else self._available_before[sku]
+            if stock.alert_may_change(before, item.level):
+                to_check[sku] = item
+            if item.available != before:
                 to_announce[sku] = item
         for request_id, reservation in sorted(self._changed_reservations.items()):
             _record(
