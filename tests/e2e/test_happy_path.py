@@ -10,9 +10,13 @@ def request_status(client, request_id: str) -> str:
     return client.get("requests", f"/requests/{request_id}").json()["status"]
 
 
-def catalog_has(client, sku: str) -> bool:
+def catalog_copy(client) -> dict[str, dict]:
     items = client.get("requests", "/catalog", params={"per_page": 100}).json()["items"]
-    return any(item["sku"] == sku for item in items)
+    return {item["sku"]: item for item in items}
+
+
+def catalog_has(client, sku: str) -> bool:
+    return sku in catalog_copy(client)
 
 
 def test_a_request_goes_from_submission_to_receipt(system):
@@ -71,6 +75,11 @@ def test_a_request_goes_from_submission_to_receipt(system):
     paper = clerk.get("inventory", "/items/PAPER-A4").json()
     assert paper["reserved"] == 0
     assert paper["on_hand"] == paper["available"]
+    # The form staff choose from shows what is left, within a second or so.
+    poll(
+        lambda: catalog_copy(staff)["PAPER-A4"]["available"] == paper["available"],
+        message="the catalog copy's stock",
+    )
 
     # Each service's report counts what it saw of the request.
     progress = leader.get("requests", "/reports/progress").json()

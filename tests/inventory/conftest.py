@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from inventory_service import create_app, service
+from inventory_service import create_app, jobs, service
 from inventory_service.models import Handout
 from procurement_common import events as ev
 from procurement_common.events import Event
@@ -102,6 +102,13 @@ def deliver(app, database):
         return consumer.apply(event.to_json().encode())
 
     return deliver
+
+
+@pytest.fixture
+def announce(app, database):
+    """Run the worker's job that announces what is available of items whose stock moved."""
+    (job,) = jobs.timed_jobs(app.config["SETTINGS"], database)
+    return job.run
 
 
 def outbox_data(database, event_type: str | None = None) -> list[dict]:

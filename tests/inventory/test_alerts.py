@@ -80,12 +80,15 @@ def test_a_reorder_level_raised_above_the_stock_opens_an_alert_and_lowered_resol
 
 
 def test_every_change_of_available_is_announced_for_the_catalog(
-    toner, deliver, approved, published
+    client, clerk, toner, deliver, approved, published, announce
 ):
     before = len(published("item.changed"))
     deliver(approved("r-1", {"TONER": 3}))
+    announce()
+    client.post("/api/v1/receipts", json={"sku": "TONER", "quantity": 5}, headers=clerk)
+    announce()
     changed = published("item.changed")[before:]
-    assert [data["available"] for data in changed] == [7]
+    assert [data["available"] for data in changed] == [7, 12]
 
 
 def test_the_atom_feed_reads_in_a_feed_reader_and_says_what_is_left_and_what_to_order(

@@ -52,8 +52,8 @@ def test_a_duplicate_delivery_has_one_effect(client, clerk, add_item, deliver, a
     assert len(published("stock.reserved")) == 1
 
 
-def test_a_batch_of_approvals_announces_each_item_once_as_it_stands_after_them(
-    app, database, add_item, approved, published
+def test_moved_stock_is_announced_by_the_timed_job_once_per_item_as_it_stands(
+    app, database, add_item, approved, published, announce
 ):
     add_item("PAPER", on_hand=50)
     add_item("PENS", on_hand=20)
@@ -64,21 +64,27 @@ def test_a_batch_of_approvals_announces_each_item_once_as_it_stands_after_them(
     outcomes = consumer.apply_all([event.to_json().encode() for event in batch])
 
     assert outcomes == [Outcome.APPLIED] * 4
+    assert len(published("stock.reserved")) == 4
+    assert published("item.changed")[announced_before:] == []
+    announce()
     announced = published("item.changed")[announced_before:]
     assert [(item["sku"], item["available"]) for item in announced] == [
         ("PAPER", 30),
         ("PENS", 16),
     ]
-    assert len(published("stock.reserved")) == 4
+    announce()
+    assert len(published("item.changed")) == announced_before + 2
 
 
-def test_work_rolled_back_is_never_announced_by_a_later_commit(database, add_item, published):
+def test_an_item_changed_in_work_rolled_back_is_never_announced_by_a_later_commit(
+    database, add_item, published
+):
     add_item("PAPER", on_hand=50)
     announced_before = len(published("item.changed"))
 
     with database.sessions() as session:
         with Stockroom(session, by="chen.jie") as room:
-            room.receive("PAPER", 10, note="counted twice")
+            room.change_item("PAPER", {"name": "Paper, renamed by mistake"})
         session.rollback()
         Stockroom(session, by="chen.jie").item("PAPER")  # the session's next transaction
         session.commit()

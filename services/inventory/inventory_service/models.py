@@ -55,6 +55,9 @@ class Item(Base):
     reorder_level: Mapped[int] = mapped_column(default=0)
     reorder_quantity: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # What the catalog copy in requests last heard is available (see
+    # ``stockroom.announce_availability``).
+    announced_available: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -13,11 +13,17 @@ transaction may have changed them since they were first loaded.
 
 Events are gathered while the work goes on and recorded when it ends
 (``settle``), so a receipt that fills three backorders announces each
-request once. Items are checked against their reorder levels and announced
-once per transaction, as they stand when it commits: the worker applies a
-batch of approvals in one transaction, mostly for the same few items, and
-an item that dips below its reorder level and comes back within it raises
-no alert.
+request once. Items are checked against their reorder levels once per
+transaction, as they stand when it commits: the worker applies a batch of
+approvals in one transaction, mostly for the same few items, and an item
+that dips below its reorder level and comes back within it raises no alert.
+
+An item whose details change is announced (``item.changed``) when that
+commits. One whose stock moved is announced by ``announce_availability``,
+which the worker runs every second: stock moves with every approval, and
+the catalog copy in requests, which tells staff what is available, needs
+no more than a second's news of it. Every announcement of an item is made
+under its row lock, so they are made in the order they are stamped with.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, event, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, event, exists, select, update
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -130,7 +136,8 @@ class Stockroom:
 
     def change_item(self, sku: str, data: Mapping[str, Any]) -> Item:
         """Change an item's details; what changed, from what to what, is kept."""
-        item = self.item(sku)
+        self.item(sku)
+        item = self._lock([sku])[sku]
         before = {name: getattr(item, name) for name in ITEM_FIELDS}
         self._apply_fields(item, data)
         after = {name: getattr(item, name) for name in ITEM_FIELDS}
@@ -446,9 +453,9 @@ class Stockroom:
 
     # -- the events ----------------------------------------------------------
     def settle(self) -> None:
-        """Record the events this work caused; leave the items it changed to
-        be announced at the commit, and those that are or were low to be
-        checked against their reorder levels then.
+        """Record the events this work caused; leave the items whose details
+        changed to be announced at the commit, and those that are or were
+        low to be checked against their reorder levels then.
 
         The new rows are left for the commit to write too, all of a
         transaction's together: a worker's batch of ten approvals writes its
@@ -461,7 +468,7 @@ class Stockroom:
             before = None if sku in self._changed_items else self._available_before[sku]
             if stock.alert_may_change(before, item.level):
                 to_check[sku] = item
-            if item.available != before:
+            if before is None:
                 to_announce[sku] = item
         for request_id, reservation in sorted(self._changed_reservations.items()):
             _record(
@@ -492,9 +499,8 @@ _AT_COMMIT = "inventory.left_for_commit"
 def _left_for_commit(session: Session) -> tuple[dict[str, Item], dict[str, Item]]:
     """The items to check and to announce when this transaction commits.
 
-    Ten approvals of paper in one batch tell the catalog copy nothing that
-    the last of their ten announcements does not, and one look at the
-    paper's alert serves them all.
+    Ten approvals of paper in one batch need one look at the paper's alert,
+    as it stands after them all.
     """
     transaction = session.get_transaction()
     held = session.info.get(_AT_COMMIT)
@@ -511,7 +517,32 @@ def _finish_at_commit(session: Session) -> None:
     for sku in sorted(to_check):
         _check_alert(session, to_check[sku])
     for sku in sorted(to_announce):
-        _record(session, ev.ITEM_CHANGED, item_event_data(to_announce[sku]))
+        _announce(session, to_announce[sku])
+
+
+def _announce(session: Session, item: Item) -> None:
+    _record(session, ev.ITEM_CHANGED, item_event_data(item))
+    item.announced_available = item.available
+
+
+_NOT_AS_ANNOUNCED = Item.announced_available.is_distinct_from(Item.on_hand - Item.reserved)
+# Locked like any movement: an approval committing meanwhile is then either
+# seen whole, or announced next time.
+_MOVED_SINCE_ANNOUNCED = select(Item).where(_NOT_AS_ANNOUNCED).order_by(Item.sku).with_for_update()
+_ANY_MOVED_SINCE_ANNOUNCED = select(exists().where(_NOT_AS_ANNOUNCED))
+
+
+def any_moved_since_announced(connection: Connection) -> bool:
+    return bool(connection.scalar(_ANY_MOVED_SINCE_ANNOUNCED))
+
+
+def announce_availability(session: Session) -> int:
+    """Announce each item whose stock moved since the catalog copy last heard
+    of it, as it stands now; how many were announced."""
+    moved = session.scalars(_MOVED_SINCE_ANNOUNCED).all()
+    for item in moved:
+        _announce(session, item)
+    return len(moved)
 
 
 def _check_alert(session: Session, item: Item) -> None:
