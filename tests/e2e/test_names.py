@@ -38,3 +38,15 @@ def test_a_leader_added_in_requests_is_offered_by_her_name_in_approvals_and_rena
     renamed = admin.call("PATCH", "requests", f"/users/{username}", json={"name": "Sun Li-Ma"})
     assert renamed.status_code == 200, renamed.text
     poll(lambda: offered_as("Sun Li-Ma"), message="her new name on the delegation page")
+
+
+def test_the_demo_people_seeded_in_requests_are_named_on_the_clerks_ledger(system):
+    clerk = system.client("chen.jie")
+    added = clerk.post("inventory", "/receipts", json={"sku": "TONER-HP-26A", "quantity": 1})
+    assert added.status_code in (200, 201), added.text
+
+    # Announced when requests was seeded, before anyone signed in.
+    poll(
+        lambda: "<td>Chen Jie</td>" in clerk.page("inventory", "/items/TONER-HP-26A"),
+        message="the clerk's name on the item's ledger",
+    )

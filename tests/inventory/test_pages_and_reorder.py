@@ -14,6 +14,8 @@ import pytest
 from procurement_common.auth import COOKIE_NAME
 from procurement_common.db import utcnow
 
+from support import account_changed
+
 
 @pytest.fixture
 def browser(app, token_for):
@@ -206,6 +208,35 @@ def test_a_movement_for_a_request_links_to_it_by_what_it_is_for(
     requests_page = "http://127.0.0.1:8001/requests"
     assert f'<a href="{requests_page}/told-1">Printing the quarterly report</a>' in page
     assert f'<a href="{requests_page}/0123456789abcdef">01234567</a>' in page
+
+
+def test_the_ledger_calls_people_by_the_names_requests_announced(
+    browser, add_item, deliver, approved
+):
+    add_item("PAPER-A4", on_hand=10)  # by chen.jie, whose name nobody announced here
+    deliver(account_changed("li.na", name="Li Na", roles=["leader", "staff"]))
+    deliver(approved("r-1", {"PAPER-A4": 1}))  # approved by li.na
+
+    page = browser.get("/items/PAPER-A4").get_data(as_text=True)
+
+    assert "<td>Li Na</td>" in page
+    assert "<td>chen.jie</td>" in page  # the opening stock, and the item's addition
+
+
+def test_a_new_name_stays_when_an_older_announcement_arrives_after_it(
+    browser, add_item, deliver, approved
+):
+    older = account_changed("li.na", name="Li Na")
+    newer = account_changed("li.na", name="Li Na-Zhou")
+    add_item("PAPER-A4", on_hand=10)
+    deliver(approved("r-1", {"PAPER-A4": 1}))
+
+    deliver(newer)
+    deliver(older)
+    deliver(account_changed("li.na", active=False))  # one without a name changes none
+
+    page = browser.get("/items/PAPER-A4").get_data(as_text=True)
+    assert "<td>Li Na-Zhou</td>" in page
 
 
 def test_an_item_running_down_at_its_recent_pace_is_suggested_before_it_is_low(

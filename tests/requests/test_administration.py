@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from procurement_common import events as ev
 from procurement_common.auth import COOKIE_NAME
+from request_service import seed
 from request_service.administration import add_user_command
 from request_service.models import User, messaging
 from tests.conftest import TEST_SECRET
@@ -285,12 +286,27 @@ def test_only_administrators_open_the_people_pages(signed_in, username):
     assert 'href="/admin/people"' not in person.get("/").get_data(as_text=True)
 
 
-def account_announcements(database) -> list[dict]:
+def account_announcements(database, *, seeded: bool = False) -> list[dict]:
+    """What was announced of accounts, oldest first; after the demo people's
+    own announcements unless ``seeded``."""
     with database.engine.connect() as connection:
         bodies = connection.scalars(
-            select(messaging.outbox.c.body).where(messaging.outbox.c.type == ev.ACCOUNT_CHANGED)
+            select(messaging.outbox.c.body)
+            .where(messaging.outbox.c.type == ev.ACCOUNT_CHANGED)
+            .order_by(messaging.outbox.c.id)
         ).all()
-    return [json.loads(body)["data"] for body in bodies]
+    announced = [json.loads(body)["data"] for body in bodies]
+    return announced if seeded else announced[len(seed.PEOPLE) :]
+
+
+def test_the_demo_people_are_announced_when_seeded_so_every_service_knows_their_names(
+    database,
+):
+    announced = account_announcements(database, seeded=True)
+    assert [(data["username"], data["name"]) for data in announced] == [
+        (username, name) for username, name, _department, _roles in seed.PEOPLE
+    ]
+    assert {data["active"] for data in announced} == {True}
 
 
 def test_someone_who_left_is_signed_out_within_a_second_and_every_service_is_told(

@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session
 from procurement_common import events as ev
 from procurement_common.events import Event
 
+from . import people
 from .models import cutoffs
 from .stock import Status
 from .stockroom import Stockroom
+
+
+def account_changed(session: Session, event: Event) -> None:
+    """Her old tokens stop counting, and the pages call her by her name."""
+    cutoffs.apply(session, event)
+    people.note(session, event.load_data())
 
 
 def approval_approved(session: Session, event: Event) -> None:
@@ -38,5 +45,5 @@ HANDLERS = {
     ev.APPROVAL_APPROVED: approval_approved,
     ev.REQUEST_CANCELLED: request_cancelled,
     ev.REQUEST_RECEIVED: request_received,
-    ev.ACCOUNT_CHANGED: cutoffs.apply,
+    ev.ACCOUNT_CHANGED: account_changed,
 }

@@ -94,6 +94,17 @@ class LedgerEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Person(Base):
+    """Whom a username belongs to, as requests last announced it
+    (``account.changed``): the pages call people by their names."""
+
+    __tablename__ = "people"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime]
+
+
 class ItemChange(Base):
     """A change to an item's details (name, cost, reorder level, …) or its
     addition: who, when, and each field from what to what. Appended, never

@@ -22,6 +22,7 @@ from procurement_common.auth import CLERK, current_user, page_auth
 from procurement_common.ui import sign_in_at_requests
 from procurement_common.web import db_session
 
+from . import people
 from .api.reorder import suggestions, suggestions_csv
 from .api.usage import report, usage_csv
 from .models import Item, Reservation
@@ -85,12 +86,14 @@ def item_ledger(sku):
     session = db_session()
     item = Stockroom(session, current_user().username).item(sku)
     entries = session.scalars(ledger_query(sku).limit(LEDGER_LINES)).all()
+    changes = session.scalars(item_changes_query(sku).limit(LEDGER_LINES)).all()
     return render_template(
         "ledger.html",
         item=item,
         entries=entries,
         purposes=purposes(session, {entry.request_id for entry in entries if entry.request_id}),
-        changes=session.scalars(item_changes_query(sku).limit(LEDGER_LINES)).all(),
+        changes=changes,
+        names=people.names(session, [row.by for row in (*entries, *changes)]),
     )
 
 

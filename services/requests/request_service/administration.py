@@ -44,7 +44,7 @@ def add_user(session: Session, by: str, data: dict) -> User:
     _record(session, by, f"user:{user.username}", "added: " + listed(_user_values(user)))
     # Told now, not at her first change: a new leader can cover for another
     # from her first day, and every service knows her name.
-    _announce(session, user, utcnow())
+    announce(session, user, utcnow())
     return user
 
 
@@ -165,10 +165,10 @@ def _end_sessions(session: Session, user: User) -> None:
     """
     now = utcnow()
     cutoffs.note(session, user.username, now)
-    _announce(session, user, now)
+    announce(session, user, now)
 
 
-def _announce(session: Session, user: User, at: datetime) -> None:
+def announce(session: Session, user: User, at: datetime) -> None:
     """Tell the other services who she is from ``at`` on (``account.changed``)."""
     data = {
         "username": user.username,

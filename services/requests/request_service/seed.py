@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from procurement_common.db import utcnow
 from procurement_common.settings import Settings
 
+from .administration import announce
 from .models import Department, User
 
 DEMO_PASSWORD = "demo-pass"
@@ -34,14 +36,17 @@ def load_demo_data(session: Session, settings: Settings) -> bool:
         return False
     for code, name, head in DEPARTMENTS:
         session.add(Department(code=code, name=name, head=head))
+    now = utcnow()
     for username, name, department, roles in PEOPLE:
-        session.add(
-            User(
-                username=username,
-                name=name,
-                department_code=department,
-                roles_text=roles,
-                password_hash=generate_password_hash(DEMO_PASSWORD),
-            )
+        user = User(
+            username=username,
+            name=name,
+            department_code=department,
+            roles_text=roles,
+            active=True,
+            password_hash=generate_password_hash(DEMO_PASSWORD),
         )
+        session.add(user)
+        # As anyone added: the other services know her name from the start.
+        announce(session, user, now)
     return True
