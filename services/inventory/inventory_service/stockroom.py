@@ -137,6 +137,8 @@ class Stockroom:
     def change_item(self, sku: str, data: Mapping[str, Any]) -> Item:
         """Change an item's details; what changed, from what to what, is kept."""
         self.item(sku)
+        # Locked before it is announced, as the availability job locks it: the
+        # two announcements then go out in the order of their time stamps.
         item = self._lock([sku])[sku]
         before = {name: getattr(item, name) for name in ITEM_FIELDS}
         self._apply_fields(item, data)
@@ -536,13 +538,11 @@ def any_moved_since_announced(connection: Connection) -> bool:
     return bool(connection.scalar(_ANY_MOVED_SINCE_ANNOUNCED))
 
 
-def announce_availability(session: Session) -> int:
+def announce_availability(session: Session) -> None:
     """Announce each item whose stock moved since the catalog copy last heard
-    of it, as it stands now; how many were announced."""
-    moved = session.scalars(_MOVED_SINCE_ANNOUNCED).all()
-    for item in moved:
+    of it, as it stands now."""
+    for item in session.scalars(_MOVED_SINCE_ANNOUNCED).all():
         _announce(session, item)
-    return len(moved)
 
 
 def _check_alert(session: Session, item: Item) -> None:
