@@ -71,10 +71,6 @@ def test_stock_that_is_or_was_at_the_level_may_change_an_alert():
     assert alert_may_change(3, Level(2, 0, 5))  # stays below it: the alert may be missing
 
 
-def test_an_item_whose_details_changed_may_change_its_alert_whatever_its_stock():
-    assert alert_may_change(None, Level(50, 0, 5))
-
-
 def test_what_is_short_is_backordered():
     assert split(wanted=8, available=5) == (5, 3)
     assert split(wanted=3, available=5) == (3, 0)

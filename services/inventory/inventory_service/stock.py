@@ -77,16 +77,16 @@ def alert_change(alert_open: bool, level: Level) -> AlertChange | None:
     return None
 
 
-def alert_may_change(available_before: int | None, level: Level) -> bool:
+def alert_may_change(available_before: int, level: Level) -> bool:
     """Whether stock that moved from ``available_before`` to ``level`` can
-    open or resolve an alert; None before: the item itself changed.
+    open or resolve an alert.
 
     An item's alert is open exactly while the item is low, because every
     change of its stock or of its reorder level is checked. Stock that was
     above the level and still is has no alert to open or resolve, so most
     approvals need not look.
     """
-    return available_before is None or available_before <= level.reorder_level or level.is_low
+    return available_before <= level.reorder_level or level.is_low
 
 
 def split(wanted: int, available: int) -> tuple[int, int]:

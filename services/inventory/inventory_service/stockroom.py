@@ -53,7 +53,7 @@ from .models import (
     ReservationLine,
     messaging,
 )
-from .stock import AlertChange, Claim, Movement, Status, StockRuleBroken
+from .stock import AlertChange, Claim, Level, Movement, Status, StockRuleBroken
 
 SOURCE = "inventory"
 ITEM_FIELDS = (
@@ -67,8 +67,9 @@ ITEM_FIELDS = (
 )
 
 
-# A movement: how much on hand and reserved changed, with the balances after.
-# Built once, as every approval makes one.
+# A movement: how much on hand and reserved changed, with the balances after
+# and the reorder level they are measured against. Built once, as every
+# approval makes one.
 _MOVE = (
     update(Item)
     .where(Item.sku == bindparam("moved_sku"))
@@ -77,7 +78,7 @@ _MOVE = (
         reserved=Item.reserved + bindparam("reserved_change"),
         updated_at=bindparam("moved_at"),
     )
-    .returning(Item.on_hand, Item.reserved)
+    .returning(Item.on_hand, Item.reserved, Item.reorder_level)
     .execution_options(synchronize_session=False)
 )
 _RESERVE = _MOVE.where(Item.on_hand - Item.reserved >= bindparam("amount"))
@@ -99,6 +100,7 @@ class Stockroom:
         self.session = session
         self.by = by
         self._available_before: dict[str, int] = {}
+        self._levels: dict[str, Level] = {}  # as each item's last movement left it
         self._changed_items: set[str] = set()
         # Held here, not looked up again: a new one is not yet in the database.
         self._changed_reservations: dict[str, Reservation] = {}
@@ -261,7 +263,6 @@ class Stockroom:
             for sku in sorted(wanted):
                 if wanted[sku] <= 0:
                     continue
-                self.item(sku)
                 reserved = self._reserve(sku, wanted[sku], request_id)
                 reservation.lines.append(
                     ReservationLine(
@@ -368,7 +369,10 @@ class Stockroom:
         return items, {line.sku: line for line in reservation.lines}
 
     def _available(self, sku: str) -> int:
-        return self.session.scalar(select(Item.on_hand - Item.reserved).where(Item.sku == sku))
+        available = self.session.scalar(select(Item.on_hand - Item.reserved).where(Item.sku == sku))
+        if available is None:
+            raise NotFound(f"No item has SKU {sku!r}.")
+        return available
 
     def _reserve(self, sku: str, wanted: int, request_id: str) -> int:
         """Reserve up to ``wanted``: all of it if available, else what there is."""
@@ -433,6 +437,7 @@ class Stockroom:
                 return None
             raise StockRuleBroken(f"The stock of {sku} changed meanwhile; try again.")
         self._available_before.setdefault(sku, (row.on_hand - on_hand) - (row.reserved - reserved))
+        self._levels[sku] = Level(row.on_hand, row.reserved, row.reorder_level)
         if (
             item := self.session.identity_map.get(self.session.identity_key(Item, sku))
         ) is not None:
@@ -465,13 +470,12 @@ class Stockroom:
         INSERTs, not thirty.
         """
         to_check, to_announce = _left_for_commit(self.session)
-        for sku in sorted(self._changed_items | self._available_before.keys()):
-            item = self.session.get(Item, sku)
-            before = None if sku in self._changed_items else self._available_before[sku]
-            if stock.alert_may_change(before, item.level):
-                to_check[sku] = item
-            if before is None:
-                to_announce[sku] = item
+        for sku in sorted(self._changed_items):
+            to_check[sku] = to_announce[sku] = self.session.get(Item, sku)
+        for sku in sorted(self._available_before.keys() - self._changed_items):
+            # Most approvals leave it well above its level: no need to load it.
+            if stock.alert_may_change(self._available_before[sku], self._levels[sku]):
+                to_check[sku] = self.session.get(Item, sku)
         for request_id, reservation in sorted(self._changed_reservations.items()):
             _record(
                 self.session,
@@ -480,6 +484,7 @@ class Stockroom:
                 correlation_id=request_id,
             )
         self._available_before.clear()
+        self._levels.clear()
         self._changed_items.clear()
         self._changed_reservations.clear()
 
