@@ -70,6 +70,8 @@ def test_a_returned_request_resubmitted_starts_a_fresh_round_keeping_the_first(a
     ]
     kept = approvals.get("li.na", f"/approvals/{first['id']}").json
     assert (kept["status"], kept["round"]) == ("returned", 1)
+    decided = approvals.decide("li.na", second["id"])
+    assert decided.json["history"] == second["history"]
 
 
 def test_a_stale_round_arriving_after_a_newer_one_is_ignored(approvals):

@@ -40,6 +40,11 @@ def test_above_the_threshold_the_director_approves_after_the_head_and_only_cuts_
         "wang.fang", second["id"], lines=[{"sku": "PAPER-A4", "approved_quantity": 4}]
     )
     assert done.status_code == 200, done.json
+    # The answer, the task read alone and the listing tell one history.
+    assert done.json["history"] == second["history"]
+    read = approvals.get("wang.fang", f"/approvals/{second['id']}").json
+    assert read["history"] == second["history"]
+    assert read["decision"] == done.json["decision"]
     (approved,) = approvals.published("approval.approved", request_id)
     assert approved["data"]["by"] == "wang.fang"
     assert approved["data"]["lines"] == [

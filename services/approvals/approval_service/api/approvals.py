@@ -52,7 +52,7 @@ class OneTask(MethodView):
         """One task with the request's lines and history."""
         session = db_session()
         task = workflow.visible_task(session, current_user(), task_id)
-        return workflow.describe_all(session, [task], timing())[0]
+        return workflow.describe_one(session, task, timing())
 
 
 @blp.route("/<task_id>/decision")
@@ -73,6 +73,6 @@ class TaskDecision(MethodView):
         task = workflow.decide(session, current_user(), task_id, body)
         # Described inside the transaction: afterwards, reading the history
         # would open another one (on SQLite, another turn at the write lock).
-        described = workflow.describe_all(session, [task], timing())[0]
+        described = workflow.describe_one(session, task, timing())
         session.commit()
         return described
