@@ -116,8 +116,9 @@ class Stockroom:
             self.settle()
 
     # -- items -------------------------------------------------------------
-    def item(self, sku: str) -> Item:
-        item = self.session.get(Item, sku)
+    def item(self, sku: str, *, locked: bool = False) -> Item:
+        """The item, or NotFound; ``locked``: its row locked until the commit."""
+        item = self._lock([sku]).get(sku) if locked else self.session.get(Item, sku)
         if item is None:
             raise NotFound(f"No item has SKU {sku!r}.")
         self._items[sku] = item
@@ -138,10 +139,9 @@ class Stockroom:
 
     def change_item(self, sku: str, data: Mapping[str, Any]) -> Item:
         """Change an item's details; what changed, from what to what, is kept."""
-        self.item(sku)
         # Locked before it is announced, as the availability job locks it: the
         # two announcements then go out in the order of their time stamps.
-        item = self._lock([sku])[sku]
+        item = self.item(sku, locked=True)
         before = {name: getattr(item, name) for name in ITEM_FIELDS}
         self._apply_fields(item, data)
         after = {name: getattr(item, name) for name in ITEM_FIELDS}
@@ -167,8 +167,7 @@ class Stockroom:
 
     def adjust(self, sku: str, counted: int, reason: str) -> LedgerEntry:
         """Set on-hand to what a count found; reservations it cannot cover give way."""
-        self.item(sku)
-        item = self._lock([sku])[sku]
+        item = self.item(sku, locked=True)
         if counted < item.reserved:
             self._take_back(sku, item.reserved - counted)
         change = counted - item.on_hand
